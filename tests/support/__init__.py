@@ -1,0 +1,1 @@
+"""Helpers that speak the domain: running brokers, servers, real clients."""
