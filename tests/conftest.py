@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.broker import BrokerProcess
+from tests.support.servers import MissingServerBinary, PostgresServer, RedisServer
 
 
 @pytest.fixture
@@ -27,3 +28,39 @@ def shared_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerPr
     proc.start()
     yield proc
     proc.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """``postgres://user:pass@127.0.0.1:PORT/db`` of a private PostgreSQL for this run.
+
+    A missing server binary fails the tests that need it (naming the Debian package):
+    it is a broken environment, not a reason to skip.
+    """
+    server = PostgresServer()
+    try:
+        server.start()
+    except MissingServerBinary as exc:
+        server.stop()
+        pytest.fail(str(exc), pytrace=False)
+    except BaseException:
+        server.stop()
+        raise
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """``redis://127.0.0.1:PORT/0`` of a private, non-persistent redis-server for this run."""
+    server = RedisServer()
+    try:
+        server.start()
+    except MissingServerBinary as exc:
+        server.stop()
+        pytest.fail(str(exc), pytrace=False)
+    except BaseException:
+        server.stop()
+        raise
+    yield server.url
+    server.stop()

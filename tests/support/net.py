@@ -31,7 +31,9 @@ def wait_until(
         except Exception as exc:  # the condition may raise until it holds
             last_error = exc
         if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout}s waiting for {what or check}") from last_error
+            raise TimeoutError(
+                f"timed out after {timeout}s waiting for {what or check}"
+            ) from last_error
         time.sleep(interval)
 
 

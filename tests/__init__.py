@@ -1,0 +1,1 @@
+"""Headwater test suite: tests mirror the module tree; helpers live in tests.support."""
