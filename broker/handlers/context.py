@@ -1,0 +1,31 @@
+"""What a handler gets besides the decoded request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+from broker.protocol import messages
+from broker.protocol.connection import RequestHeader
+
+if TYPE_CHECKING:
+    from broker.handlers.registry import HandlerRegistry
+    from broker.server.state import BrokerState
+
+
+@dataclass(frozen=True, slots=True)
+class RequestContext:
+    header: RequestHeader
+    broker: BrokerState
+    registry: HandlerRegistry
+    client_host: str
+
+    @property
+    def version(self) -> int:
+        return self.header.api_version
+
+    @property
+    def response(self) -> ModuleType:
+        """The kio module with this request's response classes at its version."""
+        return messages.response_module(self.header.api_key, self.header.api_version)

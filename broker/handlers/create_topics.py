@@ -1,0 +1,118 @@
+"""CreateTopics (key 19): create topics with partitions, replication factor and configs.
+
+-1 partitions / replication factor take ``num.partitions`` /
+``default.replication.factor``. Manual assignments may name only live brokers.
+``validate_only`` checks everything and creates nothing.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter
+
+from broker.errors import BrokerError, ErrorCode
+from broker.handlers.context import RequestContext
+from broker.handlers.registry import api
+from broker.protocol.messages import build
+
+DYNAMIC_TOPIC_CONFIG = 1
+
+
+def _partitions_from_assignments(ctx: RequestContext, topic: object) -> tuple[int, int]:
+    assignments = topic.assignments  # type: ignore[attr-defined]
+    if topic.num_partitions != -1 or topic.replication_factor != -1:  # type: ignore[attr-defined]
+        raise BrokerError(
+            ErrorCode.invalid_request,
+            "Both numPartitions or replicationFactor and replicasAssignments were set. "
+            "Both cannot be used at the same time.",
+        )
+    indexes = sorted(a.partition_index for a in assignments)
+    if indexes != list(range(len(indexes))):
+        raise BrokerError(ErrorCode.invalid_replica_assignment, "Partitions must be numbered 0..n-1.")
+    for assignment in assignments:
+        if not assignment.broker_ids or any(b != ctx.broker.node_id for b in assignment.broker_ids):
+            raise BrokerError(
+                ErrorCode.invalid_replica_assignment,
+                f"Replica assignment {list(assignment.broker_ids)} names unknown brokers.",
+            )
+    return len(indexes), len(assignments[0].broker_ids)
+
+
+def _create(ctx: RequestContext, topic: object, validate_only: bool) -> object:
+    response = ctx.response
+    num_partitions = topic.num_partitions  # type: ignore[attr-defined]
+    replication_factor = topic.replication_factor  # type: ignore[attr-defined]
+    configs = {c.name: c.value for c in topic.configs if c.value is not None}  # type: ignore[attr-defined]
+    try:
+        if topic.assignments:  # type: ignore[attr-defined]
+            num_partitions, replication_factor = _partitions_from_assignments(ctx, topic)
+        record = ctx.broker.create_topic(
+            topic.name,  # type: ignore[attr-defined]
+            num_partitions=num_partitions,
+            replication_factor=replication_factor,
+            configs=configs,
+            validate_only=validate_only,
+        )
+    except BrokerError as exc:
+        return build(
+            response.CreatableTopicResult,
+            name=topic.name,  # type: ignore[attr-defined]
+            topic_id=None,
+            error_code=exc.code,
+            error_message=exc.message,
+            topic_config_error_code=0,
+            num_partitions=-1,
+            replication_factor=-1,
+            configs=None,
+        )
+    partition_count = ctx.broker.resolve_partition_count(num_partitions)
+    replicas = ctx.broker.resolve_replicas(replication_factor)
+    config_entries = tuple(
+        build(
+            response.CreatableTopicConfigs,
+            name=name,
+            value=value,
+            read_only=False,
+            config_source=DYNAMIC_TOPIC_CONFIG,
+            is_sensitive=False,
+        )
+        for name, value in sorted(configs.items())
+    ) if hasattr(response, "CreatableTopicConfigs") else None
+    return build(
+        response.CreatableTopicResult,
+        name=record.name,
+        topic_id=None if validate_only else record.topic_id,
+        error_code=ErrorCode.none,
+        error_message=None,
+        topic_config_error_code=0,
+        num_partitions=partition_count,
+        replication_factor=len(replicas),
+        configs=config_entries,
+    )
+
+
+@api(key=19, min_version=2, max_version=7)
+async def handle(ctx: RequestContext, request: object) -> object:
+    response = ctx.response
+    counts = Counter(t.name for t in request.topics)  # type: ignore[attr-defined]
+    results = []
+    for topic in request.topics:  # type: ignore[attr-defined]
+        if counts[topic.name] > 1:
+            results.append(
+                build(
+                    response.CreatableTopicResult,
+                    name=topic.name,
+                    topic_id=None,
+                    error_code=ErrorCode.invalid_request,
+                    error_message="Duplicate topic name in the request.",
+                    topic_config_error_code=0,
+                    num_partitions=-1,
+                    replication_factor=-1,
+                    configs=None,
+                )
+            )
+            continue
+        results.append(_create(ctx, topic, request.validate_only))  # type: ignore[attr-defined]
+    return build(
+        response.CreateTopicsResponse, throttle_time=datetime.timedelta(0), topics=tuple(results)
+    )

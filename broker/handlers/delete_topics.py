@@ -1,0 +1,48 @@
+"""DeleteTopics (key 20): delete topics by name (v1-5) or by name or topic ID (v6)."""
+
+from __future__ import annotations
+
+import datetime
+
+from broker.errors import BrokerError, ErrorCode
+from broker.handlers.context import RequestContext
+from broker.handlers.registry import api
+from broker.protocol.messages import build
+
+
+def _delete(ctx: RequestContext, name: str | None, topic_id: object) -> tuple[str | None, object, ErrorCode, str | None]:
+    broker = ctx.broker
+    if name is None:
+        record = broker.metadata.topic_by_id(topic_id) if topic_id else None  # type: ignore[arg-type]
+        if record is None:
+            return None, topic_id, ErrorCode.unknown_topic_id, "This server does not host this topic ID."
+        name = record.name
+    try:
+        record = broker.delete_topic(name)
+    except BrokerError as exc:
+        return name, topic_id, exc.code, exc.message
+    return name, record.topic_id, ErrorCode.none, None
+
+
+@api(key=20, min_version=1, max_version=6)
+async def handle(ctx: RequestContext, request: object) -> object:
+    response = ctx.response
+    if hasattr(request, "topics"):
+        wanted = [(t.name, t.topic_id) for t in request.topics]
+    else:
+        wanted = [(name, None) for name in request.topic_names]  # type: ignore[attr-defined]
+    results = []
+    for name, topic_id in wanted:
+        name, topic_id, error, message = _delete(ctx, name, topic_id)
+        results.append(
+            build(
+                response.DeletableTopicResult,
+                name=name,
+                topic_id=topic_id,
+                error_code=error,
+                error_message=message,
+            )
+        )
+    return build(
+        response.DeleteTopicsResponse, throttle_time=datetime.timedelta(0), responses=tuple(results)
+    )

@@ -1,0 +1,60 @@
+"""ListOffsets (key 2): earliest (-2), latest (-1), or by timestamp.
+
+Latest is the high watermark (equal to the last stable offset until transactions
+exist). A timestamp lookup answers at batch granularity: the first offset of the first
+batch whose max_timestamp is at or after the timestamp.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from broker.errors import BrokerError, ErrorCode
+from broker.handlers.context import RequestContext
+from broker.handlers.registry import api
+from broker.protocol.messages import build
+
+LATEST_TIMESTAMP = -1
+EARLIEST_TIMESTAMP = -2
+
+
+def _lookup(ctx: RequestContext, topic: str, partition: object) -> tuple[ErrorCode, int, int]:
+    try:
+        partition_log = ctx.broker.partition_log(topic, partition.partition_index)  # type: ignore[attr-defined]
+    except BrokerError as exc:
+        return exc.code, -1, -1
+    timestamp = partition.timestamp  # type: ignore[attr-defined]
+    if timestamp == LATEST_TIMESTAMP:
+        return ErrorCode.none, -1, partition_log.high_watermark
+    if timestamp == EARLIEST_TIMESTAMP:
+        return ErrorCode.none, -1, partition_log.log_start_offset
+    if timestamp < 0:
+        return ErrorCode.invalid_request, -1, -1
+    offset = partition_log.offset_for_timestamp(timestamp)
+    if offset is None:
+        return ErrorCode.none, -1, -1
+    return ErrorCode.none, timestamp, offset
+
+
+@api(key=2, min_version=1, max_version=6)
+async def handle(ctx: RequestContext, request: object) -> object:
+    response = ctx.response
+    topics = []
+    for topic in request.topics:  # type: ignore[attr-defined]
+        partitions = []
+        for partition in topic.partitions:
+            error, timestamp, offset = _lookup(ctx, topic.name, partition)
+            partitions.append(
+                build(
+                    response.ListOffsetsPartitionResponse,
+                    partition_index=partition.partition_index,
+                    error_code=error,
+                    timestamp=timestamp,
+                    offset=offset,
+                    leader_epoch=0 if error == ErrorCode.none else -1,
+                )
+            )
+        topics.append(build(response.ListOffsetsTopicResponse, name=topic.name, partitions=tuple(partitions)))
+    return build(
+        response.ListOffsetsResponse, throttle_time=datetime.timedelta(0), topics=tuple(topics)
+    )

@@ -1,0 +1,138 @@
+"""A sans-IO Kafka server connection: bytes in, requests out; responses in, bytes out.
+
+Modelled on h11's ``Connection``: the asyncio server calls :meth:`receive_data` with
+whatever the socket gave, then :meth:`next_request` until it returns None (need more
+data). Responses go through :meth:`send`, which returns the bytes to write. Request
+headers are parsed here (v1, or v2 for flexible versions); bodies are decoded by the
+schema codec when the broker serves that version.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from kio.static.protocol import Entity
+
+from broker.errors import ProtocolViolation
+from broker.protocol import messages
+from broker.protocol.framing import FrameBuffer, frame
+
+_HEADER = struct.Struct(">hhih")
+_CORRELATION = struct.Struct(">i")
+
+
+@dataclass(frozen=True, slots=True)
+class RequestHeader:
+    api_key: int
+    api_version: int
+    correlation_id: int
+    client_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """A request whose header is parsed; ``body`` is None when its version is unsupported
+    (only ApiVersions is answered then, as Kafka does)."""
+
+    header: RequestHeader
+    body: Entity | None
+    size: int
+
+
+def read_uvarint(data: bytes, offset: int) -> tuple[int, int]:
+    result = shift = 0
+    while True:
+        if offset >= len(data):
+            raise ProtocolViolation("truncated varint")
+        byte = data[offset]
+        offset += 1
+        result |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return result, offset
+        shift += 7
+        if shift > 35:
+            raise ProtocolViolation("varint too long")
+
+
+def skip_tagged_fields(data: bytes, offset: int) -> int:
+    count, offset = read_uvarint(data, offset)
+    for _ in range(count):
+        _tag, offset = read_uvarint(data, offset)
+        size, offset = read_uvarint(data, offset)
+        offset += size
+    if offset > len(data):
+        raise ProtocolViolation("truncated tagged fields")
+    return offset
+
+
+def parse_request_header(data: bytes) -> tuple[RequestHeader, int]:
+    """Parse a request header; returns it and the offset where the body starts.
+
+    For a version the codec does not know, only the v1 part is parsed (enough to answer
+    ApiVersions with UNSUPPORTED_VERSION).
+    """
+    if len(data) < _HEADER.size:
+        raise ProtocolViolation(f"request of {len(data)} bytes is shorter than a header")
+    api_key, api_version, correlation_id, client_id_len = _HEADER.unpack_from(data, 0)
+    offset = _HEADER.size
+    client_id: str | None = None
+    if client_id_len >= 0:
+        end = offset + client_id_len
+        if end > len(data):
+            raise ProtocolViolation("truncated client_id in request header")
+        client_id = data[offset:end].decode("utf-8", errors="replace")
+        offset = end
+    elif client_id_len != -1:
+        raise ProtocolViolation(f"invalid client_id length {client_id_len}")
+    header = RequestHeader(api_key, api_version, correlation_id, client_id)
+    if api_version in messages.schema_versions(api_key) and messages.is_flexible(
+        api_key, api_version
+    ):
+        offset = skip_tagged_fields(data, offset)
+    return header, offset
+
+
+class KafkaConnection:
+    """Protocol state of one client connection. Not thread-safe."""
+
+    def __init__(self, *, max_request_size: int, is_served: Callable[[int, int], bool]) -> None:
+        self._frames = FrameBuffer(max_request_size)
+        self._is_served = is_served
+
+    def receive_data(self, data: bytes) -> None:
+        self._frames.feed(data)
+
+    @property
+    def buffered(self) -> int:
+        return len(self._frames)
+
+    def next_request(self) -> Request | None:
+        """The next whole request, or None until more data arrives.
+
+        Raises :class:`ProtocolViolation` for malformed frames, unknown API keys and
+        unsupported versions of APIs other than ApiVersions.
+        """
+        data = self._frames.next_frame()
+        if data is None:
+            return None
+        header, offset = parse_request_header(data)
+        if not self._is_served(header.api_key, header.api_version):
+            if header.api_key == messages.API_VERSIONS_KEY:
+                return Request(header, None, len(data))
+            raise ProtocolViolation(
+                f"unsupported request {messages.api_name(header.api_key)} "
+                f"(key {header.api_key}) v{header.api_version}"
+            )
+        body = messages.decode_request(header.api_key, header.api_version, data, offset)
+        return Request(header, body, len(data))
+
+    @staticmethod
+    def send(header: RequestHeader, response: Entity) -> bytes:
+        """Encode a response frame. ApiVersions always uses response header v0."""
+        prefix = _CORRELATION.pack(header.correlation_id)
+        if response.__flexible__ and header.api_key != messages.API_VERSIONS_KEY:
+            prefix += b"\x00"  # response header v1: no tagged fields
+        return frame(prefix + messages.encode_body(response))
+

@@ -1,0 +1,129 @@
+"""The broker's state object: config, cluster metadata, logs, and append notification.
+
+One instance per broker process, passed to every handler through the request context:
+no module-level mutable state. Topic lifecycle (create, auto-create, delete) lives here
+so CreateTopics, Metadata auto-creation and DeleteTopics share one path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Mapping
+
+from broker.cluster.metadata import FileMetadataStore, TopicRecord, validate_topic_name
+from broker.config import BrokerConfig
+from broker.errors import BrokerError, ErrorCode
+from broker.storage.log_manager import LogManager
+from broker.storage.partition_log import PartitionLog
+
+log = logging.getLogger(__name__)
+
+
+class AppendNotifier:
+    """Wakes long-polling fetches when any partition receives records."""
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+
+    def notify(self) -> None:
+        self._event.set()
+        self._event = asyncio.Event()
+
+    async def wait(self, timeout: float) -> None:
+        event = self._event
+        try:
+            await asyncio.wait_for(event.wait(), timeout)
+        except TimeoutError:
+            pass
+
+
+class BrokerState:
+    def __init__(self, config: BrokerConfig) -> None:
+        self.config = config
+        self.node_id = config.node_id
+        self.metadata = FileMetadataStore(config.log_dir, node_id=config.node_id)
+        self.logs = LogManager(
+            config.log_dir,
+            segment_bytes=config.log_segment_bytes,
+            flush_interval_messages=config.log_flush_interval_messages,
+        )
+        self.appends = AppendNotifier()
+        for topic in self.metadata.topics():
+            for partition in topic.partitions:
+                self.logs.open(topic.name, partition.partition_index, topic.topic_id)
+        log.info(
+            "loaded %d topics from %s (cluster.id %s, node.id %d)",
+            len(self.metadata.topics()), config.log_dir, self.metadata.cluster_id, self.node_id,
+        )
+
+    @property
+    def cluster_id(self) -> str:
+        return self.metadata.cluster_id
+
+    # -- topics -------------------------------------------------------------------
+    def resolve_partition_count(self, num_partitions: int) -> int:
+        count = self.config.num_partitions if num_partitions == -1 else num_partitions
+        if count < 1:
+            raise BrokerError(ErrorCode.invalid_partitions, "Number of partitions must be larger than 0.")
+        return count
+
+    def resolve_replicas(self, replication_factor: int) -> list[int]:
+        factor = (
+            self.config.default_replication_factor if replication_factor == -1 else replication_factor
+        )
+        if factor < 1:
+            raise BrokerError(
+                ErrorCode.invalid_replication_factor, "Replication factor must be larger than 0."
+            )
+        brokers = [self.node_id]
+        if factor > len(brokers):
+            raise BrokerError(
+                ErrorCode.invalid_replication_factor,
+                f"Unable to replicate the partition {factor} time(s): "
+                f"The target replication factor of {factor} cannot be reached because only "
+                f"{len(brokers)} broker(s) are registered.",
+            )
+        return brokers[:factor]
+
+    def create_topic(
+        self,
+        name: str,
+        *,
+        num_partitions: int = -1,
+        replication_factor: int = -1,
+        configs: Mapping[str, str] | None = None,
+        validate_only: bool = False,
+    ) -> TopicRecord:
+        partitions = self.resolve_partition_count(num_partitions)
+        replicas = self.resolve_replicas(replication_factor)
+        if validate_only:
+            validate_topic_name(name)
+            if self.metadata.topic(name) is not None:
+                raise BrokerError(ErrorCode.topic_already_exists, f"Topic '{name}' already exists.")
+            return TopicRecord(name=name, topic_id=uuid.UUID(int=0), partitions=[])
+        record = self.metadata.create_topic(name, partitions, replicas, dict(configs or {}))
+        for partition in record.partitions:
+            self.logs.open(name, partition.partition_index, record.topic_id)
+        log.info("created topic %s with %d partitions", name, partitions)
+        return record
+
+    def delete_topic(self, name: str) -> TopicRecord:
+        if not self.config.delete_topic_enable:
+            raise BrokerError(ErrorCode.topic_deletion_disabled, "Topic deletion is disabled.")
+        record = self.metadata.delete_topic(name)
+        for partition in record.partitions:
+            self.logs.delete(name, partition.partition_index, record.topic_id)
+        log.info("deleted topic %s", name)
+        return record
+
+    def partition_log(self, topic: str, partition: int) -> PartitionLog:
+        """The log of a partition this broker leads, or UNKNOWN_TOPIC_OR_PARTITION."""
+        partition_log = self.logs.get(topic, partition)
+        if partition_log is None:
+            raise BrokerError(ErrorCode.unknown_topic_or_partition)
+        return partition_log
+
+    def close(self) -> None:
+        self.logs.close()
