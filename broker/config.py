@@ -31,7 +31,9 @@ class Listener:
         return f"{self.name}://{self.host}:{self.port}"
 
 
-_LISTENER = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)://(?P<host>\[[^\]]*\]|[^:]*):(?P<port>\d+)$")
+_LISTENER = re.compile(
+    r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)://(?P<host>\[[^\]]*\]|[^:]*):(?P<port>\d+)$"
+)
 
 
 def parse_listeners(key: str, value: str) -> tuple[Listener, ...]:
@@ -109,7 +111,10 @@ _PARSERS = {
     "broker.id": lambda k, v: ("node_id", _int(k, v, minimum=0)),
     "listeners": lambda k, v: ("listeners", parse_listeners(k, v)),
     "advertised.listeners": lambda k, v: ("advertised_listeners", parse_listeners(k, v)),
-    "log.dirs": lambda k, v: ("log_dirs", tuple(Path(p.strip()) for p in v.split(",") if p.strip())),
+    "log.dirs": lambda k, v: (
+        "log_dirs",
+        tuple(Path(p.strip()) for p in v.split(",") if p.strip()),
+    ),
     "log.dir": lambda k, v: ("log_dirs", (Path(v.strip()),)),
     "num.partitions": lambda k, v: ("num_partitions", _int(k, v, minimum=1)),
     "default.replication.factor": lambda k, v: (
@@ -158,9 +163,7 @@ def parse_override(item: str) -> tuple[str, str]:
     return key.strip(), value.strip()
 
 
-def load_config(
-    config_file: Path | None = None, overrides: Iterable[str] = ()
-) -> BrokerConfig:
+def load_config(config_file: Path | None = None, overrides: Iterable[str] = ()) -> BrokerConfig:
     """Build a :class:`BrokerConfig` from a properties file and ``KEY=VALUE`` overrides."""
     props: dict[str, str] = {}
     if config_file is not None:

@@ -33,9 +33,11 @@ _LEGAL_TOPIC = re.compile(r"^[a-zA-Z0-9._-]+$")
 def validate_topic_name(name: str) -> None:
     """Kafka's topic name rules; raises INVALID_TOPIC_EXCEPTION with the reason."""
     if not name:
-        raise BrokerError(ErrorCode.invalid_topic_exception, "Topic name is illegal, it can't be empty")
+        raise BrokerError(
+            ErrorCode.invalid_topic_exception, "Topic name is illegal, it can't be empty"
+        )
     if name in (".", ".."):
-        raise BrokerError(ErrorCode.invalid_topic_exception, "Topic name cannot be \".\" or \"..\"")
+        raise BrokerError(ErrorCode.invalid_topic_exception, 'Topic name cannot be "." or ".."')
     if len(name) > MAX_TOPIC_NAME_LENGTH:
         raise BrokerError(
             ErrorCode.invalid_topic_exception,
@@ -44,7 +46,7 @@ def validate_topic_name(name: str) -> None:
     if not _LEGAL_TOPIC.match(name):
         raise BrokerError(
             ErrorCode.invalid_topic_exception,
-            f"Topic name \"{name}\" is illegal, it contains a character other than "
+            f'Topic name "{name}" is illegal, it contains a character other than '
             "ASCII alphanumerics, '.', '_' and '-'",
         )
 
@@ -213,6 +215,8 @@ class FileMetadataStore:
     def delete_topic(self, name: str) -> TopicRecord:
         record = self._topics.pop(name, None)
         if record is None:
-            raise BrokerError(ErrorCode.unknown_topic_or_partition, "This server does not host this topic.")
+            raise BrokerError(
+                ErrorCode.unknown_topic_or_partition, "This server does not host this topic."
+            )
         self._save()
         return record

@@ -28,7 +28,9 @@ def _partitions_from_assignments(ctx: RequestContext, topic: object) -> tuple[in
         )
     indexes = sorted(a.partition_index for a in assignments)
     if indexes != list(range(len(indexes))):
-        raise BrokerError(ErrorCode.invalid_replica_assignment, "Partitions must be numbered 0..n-1.")
+        raise BrokerError(
+            ErrorCode.invalid_replica_assignment, "Partitions must be numbered 0..n-1."
+        )
     for assignment in assignments:
         if not assignment.broker_ids or any(b != ctx.broker.node_id for b in assignment.broker_ids):
             raise BrokerError(
@@ -67,17 +69,21 @@ def _create(ctx: RequestContext, topic: object, validate_only: bool) -> object:
         )
     partition_count = ctx.broker.resolve_partition_count(num_partitions)
     replicas = ctx.broker.resolve_replicas(replication_factor)
-    config_entries = tuple(
-        build(
-            response.CreatableTopicConfigs,
-            name=name,
-            value=value,
-            read_only=False,
-            config_source=DYNAMIC_TOPIC_CONFIG,
-            is_sensitive=False,
+    config_entries = (
+        tuple(
+            build(
+                response.CreatableTopicConfigs,
+                name=name,
+                value=value,
+                read_only=False,
+                config_source=DYNAMIC_TOPIC_CONFIG,
+                is_sensitive=False,
+            )
+            for name, value in sorted(configs.items())
         )
-        for name, value in sorted(configs.items())
-    ) if hasattr(response, "CreatableTopicConfigs") else None
+        if hasattr(response, "CreatableTopicConfigs")
+        else None
+    )
     return build(
         response.CreatableTopicResult,
         name=record.name,

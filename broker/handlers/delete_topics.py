@@ -10,12 +10,19 @@ from broker.handlers.registry import api
 from broker.protocol.messages import build
 
 
-def _delete(ctx: RequestContext, name: str | None, topic_id: object) -> tuple[str | None, object, ErrorCode, str | None]:
+def _delete(
+    ctx: RequestContext, name: str | None, topic_id: object
+) -> tuple[str | None, object, ErrorCode, str | None]:
     broker = ctx.broker
     if name is None:
         record = broker.metadata.topic_by_id(topic_id) if topic_id else None  # type: ignore[arg-type]
         if record is None:
-            return None, topic_id, ErrorCode.unknown_topic_id, "This server does not host this topic ID."
+            return (
+                None,
+                topic_id,
+                ErrorCode.unknown_topic_id,
+                "This server does not host this topic ID.",
+            )
         name = record.name
     try:
         record = broker.delete_topic(name)

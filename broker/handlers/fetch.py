@@ -43,7 +43,9 @@ def _leader_epoch_error(ctx: RequestContext, topic: str, partition: object) -> E
     return None
 
 
-def _read_all(ctx: RequestContext, request: object) -> tuple[list[tuple[str, list[_PartitionRead]]], int, bool]:
+def _read_all(
+    ctx: RequestContext, request: object
+) -> tuple[list[tuple[str, list[_PartitionRead]]], int, bool]:
     """One pass over the requested partitions: (per-topic reads, bytes read, any error)."""
     remaining = request.max_bytes  # type: ignore[attr-defined]
     total = 0
@@ -62,7 +64,8 @@ def _read_all(ctx: RequestContext, request: object) -> tuple[list[tuple[str, lis
                 data = b""
                 if remaining > 0 or total == 0:
                     data = partition_log.read(
-                        partition.fetch_offset, min(partition.partition_max_bytes, max(remaining, 0))
+                        partition.fetch_offset,
+                        min(partition.partition_max_bytes, max(remaining, 0)),
                     )
             except BrokerError as exc:
                 reads.append(_PartitionRead(partition.partition, exc.code))

@@ -54,7 +54,9 @@ async def handle(ctx: RequestContext, request: object) -> object:
                     leader_epoch=0 if error == ErrorCode.none else -1,
                 )
             )
-        topics.append(build(response.ListOffsetsTopicResponse, name=topic.name, partitions=tuple(partitions)))
+        topics.append(
+            build(response.ListOffsetsTopicResponse, name=topic.name, partitions=tuple(partitions))
+        )
     return build(
         response.ListOffsetsResponse, throttle_time=datetime.timedelta(0), topics=tuple(topics)
     )

@@ -22,7 +22,9 @@ log = logging.getLogger(__name__)
 VALID_ACKS = (-1, 0, 1)
 
 
-def _append(ctx: RequestContext, topic: str, partition: object) -> tuple[ErrorCode, int, int, str | None]:
+def _append(
+    ctx: RequestContext, topic: str, partition: object
+) -> tuple[ErrorCode, int, int, str | None]:
     """Returns (error, base_offset, log_start_offset, error_message) for one partition."""
     broker = ctx.broker
     try:
@@ -52,7 +54,10 @@ async def handle(ctx: RequestContext, request: object) -> object | None:
         for partition in topic_data.partition_data:
             if acks not in VALID_ACKS:
                 error, base_offset, log_start, message = (
-                    ErrorCode.invalid_required_acks, -1, -1, f"acks={acks} is not -1, 0 or 1",
+                    ErrorCode.invalid_required_acks,
+                    -1,
+                    -1,
+                    f"acks={acks} is not -1, 0 or 1",
                 )
             else:
                 error, base_offset, log_start, message = _append(ctx, topic_data.name, partition)
@@ -70,10 +75,16 @@ async def handle(ctx: RequestContext, request: object) -> object | None:
                 )
             )
         topics.append(
-            build(response.TopicProduceResponse, name=topic_data.name, partition_responses=tuple(partitions))
+            build(
+                response.TopicProduceResponse,
+                name=topic_data.name,
+                partition_responses=tuple(partitions),
+            )
         )
     if appended:
         ctx.broker.appends.notify()
     if acks == 0:
         return None
-    return build(response.ProduceResponse, responses=tuple(topics), throttle_time=datetime.timedelta(0))
+    return build(
+        response.ProduceResponse, responses=tuple(topics), throttle_time=datetime.timedelta(0)
+    )

@@ -32,8 +32,9 @@ class ApiHandler:
         return messages.api_name(self.api_key)
 
     def serves(self, version: int) -> bool:
-        return self.min_version <= version <= self.max_version and version in messages.schema_versions(
-            self.api_key
+        return (
+            self.min_version <= version <= self.max_version
+            and version in messages.schema_versions(self.api_key)
         )
 
 

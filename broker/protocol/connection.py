@@ -135,4 +135,3 @@ class KafkaConnection:
         if response.__flexible__ and header.api_key != messages.API_VERSIONS_KEY:
             prefix += b"\x00"  # response header v1: no tagged fields
         return frame(prefix + messages.encode_body(response))
-

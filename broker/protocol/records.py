@@ -109,9 +109,7 @@ def iter_batches(data: bytes | bytearray | memoryview) -> Iterator[BatchHeader]:
         position += size
 
 
-def validate_produce_batches(
-    data: bytes, *, max_message_bytes: int
-) -> list[BatchHeader]:
+def validate_produce_batches(data: bytes, *, max_message_bytes: int) -> list[BatchHeader]:
     """Check a client's records as Kafka's LogValidator does for magic 2 (header level).
 
     Raises :class:`BrokerError` with CORRUPT_MESSAGE, INVALID_RECORD,
@@ -167,6 +165,8 @@ def assign_offsets(
     buffer = bytearray(data)
     next_offset = base_offset
     for header in headers:
-        struct.pack_into(">qii", buffer, header.position, next_offset, header.batch_length, leader_epoch)
+        struct.pack_into(
+            ">qii", buffer, header.position, next_offset, header.batch_length, leader_epoch
+        )
         next_offset += header.last_offset_delta + 1
     return buffer, next_offset

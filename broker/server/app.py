@@ -71,8 +71,10 @@ class BrokerServer:
                 if not data:
                     if connection.buffered:
                         log.warning(
-                            "connection %d from %s closed mid-request (%d bytes of a truncated frame)",
-                            connection_id, peer, connection.buffered,
+                            "connection %d from %s closed mid-request: %d bytes of a truncated frame",
+                            connection_id,
+                            peer,
+                            connection.buffered,
                         )
                     return
                 connection.receive_data(data)
@@ -88,7 +90,9 @@ class BrokerServer:
         except asyncio.CancelledError:
             raise
         except Exception:
-            log.exception("closing connection %d from %s after an internal error", connection_id, peer)
+            log.exception(
+                "closing connection %d from %s after an internal error", connection_id, peer
+            )
         finally:
             self._connections.discard(task)
             writer.close()
@@ -101,8 +105,13 @@ class BrokerServer:
         handler = self.registry.get(header.api_key)
         assert handler is not None
         if log.isEnabledFor(logging.DEBUG):
-            log.debug("%s v%d from %s (%s)", messages.api_name(header.api_key),
-                      header.api_version, header.client_id, client_host)
+            log.debug(
+                "%s v%d from %s (%s)",
+                messages.api_name(header.api_key),
+                header.api_version,
+                header.client_id,
+                client_host,
+            )
         response = await handler.handle(ctx, request.body)
         if response is None:
             return None
@@ -115,7 +124,9 @@ async def serve(config: BrokerConfig) -> None:
     await server.start()
     log.info(
         "Headwater broker started: node.id %d, cluster.id %s, log.dirs %s, advertised %s",
-        config.node_id, state.cluster_id, config.log_dir,
+        config.node_id,
+        state.cluster_id,
+        config.log_dir,
         ",".join(str(x) for x in config.effective_advertised_listeners),
     )
     stopping = asyncio.Event()

@@ -8,6 +8,7 @@ so CreateTopics, Metadata auto-creation and DeleteTopics share one path.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Mapping
@@ -33,10 +34,8 @@ class AppendNotifier:
 
     async def wait(self, timeout: float) -> None:
         event = self._event
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(event.wait(), timeout)
-        except TimeoutError:
-            pass
 
 
 class BrokerState:
@@ -55,7 +54,10 @@ class BrokerState:
                 self.logs.open(topic.name, partition.partition_index, topic.topic_id)
         log.info(
             "loaded %d topics from %s (cluster.id %s, node.id %d)",
-            len(self.metadata.topics()), config.log_dir, self.metadata.cluster_id, self.node_id,
+            len(self.metadata.topics()),
+            config.log_dir,
+            self.metadata.cluster_id,
+            self.node_id,
         )
 
     @property
@@ -66,12 +68,16 @@ class BrokerState:
     def resolve_partition_count(self, num_partitions: int) -> int:
         count = self.config.num_partitions if num_partitions == -1 else num_partitions
         if count < 1:
-            raise BrokerError(ErrorCode.invalid_partitions, "Number of partitions must be larger than 0.")
+            raise BrokerError(
+                ErrorCode.invalid_partitions, "Number of partitions must be larger than 0."
+            )
         return count
 
     def resolve_replicas(self, replication_factor: int) -> list[int]:
         factor = (
-            self.config.default_replication_factor if replication_factor == -1 else replication_factor
+            self.config.default_replication_factor
+            if replication_factor == -1
+            else replication_factor
         )
         if factor < 1:
             raise BrokerError(

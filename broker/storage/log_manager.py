@@ -22,9 +22,7 @@ DELETE_SUFFIX = "-delete"
 
 
 class LogManager:
-    def __init__(
-        self, log_dir: Path, *, segment_bytes: int, flush_interval_messages: int
-    ) -> None:
+    def __init__(self, log_dir: Path, *, segment_bytes: int, flush_interval_messages: int) -> None:
         self.log_dir = log_dir
         self.segment_bytes = segment_bytes
         self.flush_interval_messages = flush_interval_messages

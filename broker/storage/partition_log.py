@@ -86,12 +86,19 @@ class PartitionLog:
             if segment.truncated_bytes:
                 log.warning(
                     "%s-%d: truncated %d bytes of torn or corrupt data from %s",
-                    self.topic, self.partition, segment.truncated_bytes, segment.path.name,
+                    self.topic,
+                    self.partition,
+                    segment.truncated_bytes,
+                    segment.path.name,
                 )
                 for later in bases[index + 1 :]:
                     path = self.directory / segment_name(later)
-                    log.warning("%s-%d: deleting %s after a truncated segment",
-                                self.topic, self.partition, path.name)
+                    log.warning(
+                        "%s-%d: deleting %s after a truncated segment",
+                        self.topic,
+                        self.partition,
+                        path.name,
+                    )
                     path.unlink()
                 break
         if not segments:
@@ -116,9 +123,7 @@ class PartitionLog:
         return sum(segment.size for segment in self.segments)
 
     # -- writes -------------------------------------------------------------------
-    def append(
-        self, data: bytes, headers: list[records.BatchHeader], *, leader_epoch: int
-    ) -> int:
+    def append(self, data: bytes, headers: list[records.BatchHeader], *, leader_epoch: int) -> int:
         """Assign offsets to validated batches and append them; returns the base offset."""
         base_offset = self.log_end_offset
         buffer, _next = records.assign_offsets(data, headers, base_offset, leader_epoch)
