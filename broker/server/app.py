@@ -71,7 +71,7 @@ class BrokerServer:
                 if not data:
                     if connection.buffered:
                         log.warning(
-                            "connection %d from %s closed mid-request: %d bytes of a truncated frame",
+                            "connection %d from %s closed with %d bytes of a truncated frame",
                             connection_id,
                             peer,
                             connection.buffered,
