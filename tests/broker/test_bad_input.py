@@ -25,8 +25,8 @@ from tests.support.clients import (
     make_records,
 )
 from tests.support.net import wait_until
-from tests.support.wire import (
-    WireConnection,
+from tests.support.raw_wire import (
+    RawConnection,
     api_versions_v0,
     encode_header_only,
     frame,
@@ -50,8 +50,8 @@ def abused_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerPr
     proc.stop()
 
 
-def _connect(broker: BrokerProcess) -> WireConnection:
-    return WireConnection("127.0.0.1", broker.port)
+def _connect(broker: BrokerProcess) -> RawConnection:
+    return RawConnection("127.0.0.1", broker.port)
 
 
 def _assert_log_mentions(broker: BrokerProcess, log_offset: int, port: int) -> None:
@@ -70,7 +70,7 @@ def _assert_log_mentions(broker: BrokerProcess, log_offset: int, port: int) -> N
         )
 
 
-def _assert_still_serving(broker: BrokerProcess, bystander: WireConnection) -> None:
+def _assert_still_serving(broker: BrokerProcess, bystander: RawConnection) -> None:
     assert broker.alive(), f"broker died:\n{broker.log()[-3000:]}"
     # a connection opened before the bad one is untouched ...
     assert api_versions_v0(bystander).error_code == ErrorCode.none
