@@ -1,0 +1,156 @@
+"""Produce and Fetch at the protocol level: acks, long polling, errors."""
+
+from __future__ import annotations
+
+import datetime
+import threading
+
+from kio.schema.errors import ErrorCode
+from kio.schema.fetch.v12 import request as fetch_v12
+from kio.schema.metadata.v12 import request as metadata_v12
+from kio.schema.produce.v9 import request as produce_v9
+
+from broker.protocol import records
+from tests.support.broker import BrokerProcess
+from tests.support.wire import KafkaWire, record_batch
+
+
+def produce(wire: KafkaWire, topic: str, batch: bytes, acks: int = 1):
+    return wire.request(
+        produce_v9.ProduceRequest(
+            transactional_id=None,
+            acks=acks,
+            timeout=datetime.timedelta(seconds=5),
+            topic_data=(
+                produce_v9.TopicProduceData(
+                    name=topic,
+                    partition_data=(produce_v9.PartitionProduceData(index=0, records=batch),),
+                ),
+            ),
+        )
+    )
+
+
+def fetch(wire: KafkaWire, topic: str, offset: int, max_wait_ms: int, min_bytes: int = 1):
+    return wire.request(
+        fetch_v12.FetchRequest(
+            replica_id=-1,
+            max_wait=datetime.timedelta(milliseconds=max_wait_ms),
+            min_bytes=min_bytes,
+            max_bytes=1 << 20,
+            isolation_level=0,
+            session_id=0,
+            session_epoch=-1,
+            topics=(
+                fetch_v12.FetchTopic(
+                    topic=topic,
+                    partitions=(
+                        fetch_v12.FetchPartition(
+                            partition=0,
+                            current_leader_epoch=-1,
+                            fetch_offset=offset,
+                            last_fetched_epoch=-1,
+                            log_start_offset=-1,
+                            partition_max_bytes=1 << 20,
+                        ),
+                    ),
+                ),
+            ),
+            forgotten_topics_data=(),
+            rack_id="",
+        )
+    )
+
+
+def ensure_topic(wire: KafkaWire, topic: str) -> None:
+    wire.request(
+        metadata_v12.MetadataRequest(
+            topics=(metadata_v12.MetadataRequestTopic(topic_id=None, name=topic),),
+            allow_auto_topic_creation=True,
+            include_topic_authorized_operations=False,
+        )
+    )
+
+
+def test_fetch_long_poll_is_woken_by_an_append(
+    shared_broker: BrokerProcess, wire: KafkaWire, topic_name: str
+) -> None:
+    ensure_topic(wire, topic_name)
+    result: dict[str, object] = {}
+
+    def long_poll() -> None:
+        with KafkaWire("127.0.0.1", shared_broker.port) as consumer:
+            result["response"] = fetch(consumer, topic_name, 0, max_wait_ms=60_000)
+
+    poller = threading.Thread(target=long_poll)
+    poller.start()
+    assert (
+        produce(wire, topic_name, record_batch([(b"k", b"wake up")]))
+        .responses[0]
+        .partition_responses[0]
+        .error_code
+        == ErrorCode.none
+    )
+    poller.join(timeout=30)  # far below the 60 s max_wait: only the append can end it
+    assert not poller.is_alive(), "the fetch was not woken by the append"
+    partition = result["response"].responses[0].partitions[0]  # type: ignore[attr-defined]
+    assert partition.high_watermark == 1
+    assert [h.record_count for h in records.iter_batches(partition.records)] == [1]
+
+
+def test_fetch_with_nothing_new_returns_empty_after_max_wait(
+    wire: KafkaWire, topic_name: str
+) -> None:
+    ensure_topic(wire, topic_name)
+    partition = fetch(wire, topic_name, 0, max_wait_ms=100).responses[0].partitions[0]
+    assert partition.error_code == ErrorCode.none
+    assert partition.records == b"" and partition.high_watermark == 0
+
+
+def test_fetch_beyond_the_log_end_is_offset_out_of_range(wire: KafkaWire, topic_name: str) -> None:
+    ensure_topic(wire, topic_name)
+    partition = fetch(wire, topic_name, 5, max_wait_ms=0).responses[0].partitions[0]
+    assert partition.error_code == ErrorCode.offset_out_of_range
+
+
+def test_produce_acks_zero_gets_no_response_but_is_stored(wire: KafkaWire, topic_name: str) -> None:
+    ensure_topic(wire, topic_name)
+    wire._correlation += 1
+    from tests.support.wire import encode_request
+
+    request = produce_v9.ProduceRequest(
+        transactional_id=None,
+        acks=0,
+        timeout=datetime.timedelta(seconds=5),
+        topic_data=(
+            produce_v9.TopicProduceData(
+                name=topic_name,
+                partition_data=(
+                    produce_v9.PartitionProduceData(
+                        index=0, records=record_batch([(b"k", b"fire")])
+                    ),
+                ),
+            ),
+        ),
+    )
+    wire.send_raw(encode_request(request, wire._correlation))
+    # The next response on this connection must be the fetch's, not a produce ack.
+    partition = fetch(wire, topic_name, 0, max_wait_ms=5000).responses[0].partitions[0]
+    assert partition.high_watermark == 1
+
+
+def test_produce_reports_partition_errors_without_closing_the_connection(
+    wire: KafkaWire, topic_name: str
+) -> None:
+    ensure_topic(wire, topic_name)
+    corrupt = bytearray(record_batch([(b"k", b"v")]))
+    corrupt[-1] ^= 1
+    response = produce(wire, topic_name, bytes(corrupt))
+    assert response.responses[0].partition_responses[0].error_code == ErrorCode.corrupt_message
+    missing = produce(wire, topic_name + "-missing", record_batch([(b"k", b"v")]))
+    assert (
+        missing.responses[0].partition_responses[0].error_code
+        == ErrorCode.unknown_topic_or_partition
+    )
+    ok = produce(wire, topic_name, record_batch([(b"k", b"v")]))
+    assert ok.responses[0].partition_responses[0].base_offset == 0
