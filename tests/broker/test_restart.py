@@ -6,9 +6,11 @@ written them to the OS before answering, so a killed process loses none of them.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import pytest
+from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
 from tests.support.broker import BrokerProcess
 from tests.support.clients import (
@@ -99,3 +101,30 @@ def test_broker_restart_continues_offsets_after_the_last_record(
 def _assert_no_duplicate_positions(consumed: list[Consumed]) -> None:
     positions = [(c.partition, c.offset) for c in consumed]
     assert len(set(positions)) == len(positions)
+
+
+def test_broker_sigterm_while_a_consumer_long_polls_exits_cleanly(broker: BrokerProcess) -> None:
+    """An operator's stop with consumers attached (the normal case) exits 0, promptly,
+    and logs no errors or tracebacks that would page someone."""
+    topic = "idle-topic"
+    confluent_create_topic(broker.bootstrap, topic, 1)
+    consumer = Consumer({
+        "bootstrap.servers": broker.bootstrap,
+        "group.id": "headwater-tests-unused",
+        "enable.auto.commit": False,
+        "fetch.wait.max.ms": 10_000,  # every Fetch waits for data that never comes
+    })
+    try:
+        consumer.assign([TopicPartition(topic, 0, OFFSET_BEGINNING)])
+        assert consumer.poll(1.0) is None
+        log_offset = len(broker.log())
+        started = time.monotonic()
+
+        returncode = broker.stop(timeout=8)
+
+        assert time.monotonic() - started < 8, "broker did not stop within 8 s of SIGTERM"
+        assert returncode == 0
+        shutdown_log = broker.log()[log_offset:]
+        assert "Traceback" not in shutdown_log and " ERROR " not in shutdown_log, shutdown_log
+    finally:
+        consumer.close()
