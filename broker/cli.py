@@ -59,4 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_broker(config)
     from broker.supervisor import run_up
 
-    return run_up(config, console_address=args.console)
+    broker_args = (["--config", str(args.config)] if args.config else []) + [
+        f"--override={item}" for item in args.override
+    ]
+    return run_up(config, console_address=args.console, broker_args=broker_args)

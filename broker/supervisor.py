@@ -1,0 +1,214 @@
+"""``headwater up``: the broker and the console as two supervised child processes.
+
+Order of start: the broker (``python -m broker`` with the same ``--config`` /
+``--override`` arguments), then, while it opens its listener, the console's
+``manage.py migrate --noinput`` and ``manage.py ensure_operator`` (a first admin
+account on a fresh install), then daphne serving ``console.asgi:application`` on
+the console address, with ``HEADWATER_BOOTSTRAP_SERVERS`` set to the broker's first
+advertised listener.
+
+Stopping: SIGINT (Ctrl-C) or SIGTERM stops the console first, then the broker, each
+with SIGTERM and a grace period before SIGKILL, and exits 0. If either child exits
+on its own, the other is stopped and ``up`` exits non-zero. The children run in
+their own process group, so a terminal's Ctrl-C reaches only the supervisor, which
+stops them in order; on Linux they also get SIGTERM should the supervisor itself die.
+
+This module must not import Django: the console runs only in the children.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+
+from broker.config import BrokerConfig
+
+log = logging.getLogger(__name__)
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+MANAGE_PY = REPO_ROOT / "manage.py"
+BROKER_START_TIMEOUT = 60.0
+CONSOLE_STOP_GRACE = 10.0
+BROKER_STOP_GRACE = 30.0
+_POLL = 0.1
+_PR_SET_PDEATHSIG = 1
+
+
+class StartupFailed(RuntimeError):
+    """A child could not be started or prepared; the message says which and why."""
+
+
+class _Interrupted(Exception):
+    """SIGINT/SIGTERM arrived before both children were up."""
+
+
+def parse_address(address: str) -> tuple[str, int]:
+    """``HOST:PORT`` (``[v6]:PORT`` too) as a (host, port) pair."""
+    host, sep, port = address.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"expected HOST:PORT, got {address!r}")
+    return host.strip("[]"), int(port)
+
+
+def bootstrap_servers(config: BrokerConfig) -> str:
+    """The broker's first advertised listener, as clients (the console) dial it."""
+    listener = config.effective_advertised_listeners[0]
+    host = f"[{listener.host}]" if ":" in listener.host else listener.host
+    return f"{host}:{listener.port}"
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: get SIGTERM when the supervisor dies (Linux only)."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _spawn(name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    log.info("starting %s: %s", name, " ".join(argv))
+    proc = subprocess.Popen(argv, env=env, process_group=0, preexec_fn=_die_with_parent)
+    log.info("%s started (pid %d)", name, proc.pid)
+    return proc
+
+
+def _stop(name: str, proc: subprocess.Popen[bytes] | None, grace: float) -> int | None:
+    """SIGTERM, wait up to ``grace`` seconds, then SIGKILL; the exit code."""
+    if proc is None:
+        return None
+    if proc.poll() is None:
+        log.info("stopping %s (pid %d)", name, proc.pid)
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            log.warning("%s did not stop within %.0fs; killing it", name, grace)
+            proc.kill()
+            proc.wait()
+    return proc.returncode
+
+
+def _wait_listening(
+    proc: subprocess.Popen[bytes], host: str, port: int, timeout: float, stop: _StopRequest
+) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        stop.check()
+        if proc.poll() is not None:
+            raise StartupFailed(f"the broker exited with code {proc.returncode} while starting")
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise StartupFailed(f"the broker did not listen on {host}:{port} within {timeout:.0f}s")
+        time.sleep(_POLL)
+
+
+def _manage(command: list[str], env: dict[str, str]) -> None:
+    argv = [sys.executable, str(MANAGE_PY), *command]
+    log.info("running %s", " ".join(argv))
+    code = subprocess.run(argv, env=env).returncode
+    if code != 0:
+        raise StartupFailed(f"manage.py {command[0]} failed with code {code}")
+
+
+def _console_env(bootstrap: str) -> dict[str, str]:
+    pythonpath = os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p)
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "console.settings",
+        "HEADWATER_BOOTSTRAP_SERVERS": bootstrap,
+        "PYTHONPATH": pythonpath,
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+class _StopRequest:
+    """Records SIGINT/SIGTERM; the main loop polls it (a handler must not take locks)."""
+
+    def __init__(self) -> None:
+        self.signal: int | None = None
+        self._previous: dict[int, object] = {}
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self.signal = signum
+
+    def check(self) -> None:
+        if self.signal is not None:
+            raise _Interrupted
+
+    def install(self) -> None:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            self._previous[signum] = signal.signal(signum, self._handle)
+
+    def restore(self) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)  # type: ignore[arg-type]
+
+
+def _supervise(children: dict[str, subprocess.Popen[bytes]], stop: _StopRequest) -> int:
+    """Wait for a stop signal (exit 0) or a child's exit (non-zero)."""
+    while stop.signal is None:
+        for name, proc in children.items():
+            code = proc.poll()
+            if code is not None:
+                log.error("%s exited unexpectedly with code %d; stopping the rest", name, code)
+                return code if code > 0 else 1
+        time.sleep(_POLL)
+    log.info("received %s; shutting down", signal.Signals(stop.signal).name)
+    return 0
+
+
+def run_up(config: BrokerConfig, *, console_address: str, broker_args: Sequence[str] = ()) -> int:
+    """Run broker + console until a signal or a child's exit; the process exit code."""
+    try:
+        console_host, console_port = parse_address(console_address)
+    except ValueError as exc:
+        log.error("--console: %s", exc)
+        return 2
+    bootstrap = bootstrap_servers(config)
+    listen = config.listeners[0]
+    broker_host = "127.0.0.1" if listen.host in ("", "0.0.0.0") else listen.host
+    console_env = _console_env(bootstrap)
+
+    stop = _StopRequest()
+    stop.install()
+    broker: subprocess.Popen[bytes] | None = None
+    console: subprocess.Popen[bytes] | None = None
+    code = 1
+    try:
+        broker_env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        broker = _spawn("broker", [sys.executable, "-m", "broker", *broker_args], broker_env)
+        _manage(["migrate", "--noinput"], console_env)
+        stop.check()
+        _manage(["ensure_operator"], console_env)
+        _wait_listening(broker, broker_host, listen.port, BROKER_START_TIMEOUT, stop)
+        log.info("broker is listening; clients bootstrap from %s", bootstrap)
+        daphne = [
+            sys.executable, "-m", "daphne", "-b", console_host, "-p", str(console_port),
+            "console.asgi:application",
+        ]  # fmt: skip
+        console = _spawn("console", daphne, console_env)
+        log.info("console: http://%s:%d/", console_address.rpartition(":")[0], console_port)
+        code = _supervise({"broker": broker, "console": console}, stop)
+    except StartupFailed as exc:
+        log.error("%s", exc)
+        code = 1
+    except _Interrupted:
+        log.info("interrupted while starting; shutting down")
+        code = 0
+    finally:
+        _stop("console", console, CONSOLE_STOP_GRACE)
+        _stop("broker", broker, BROKER_STOP_GRACE)
+        stop.restore()
+    return code

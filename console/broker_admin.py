@@ -1,0 +1,211 @@
+"""The console's one way into the cluster: Kafka admin requests via librdkafka.
+
+Everything the console knows about topics comes from here, over the Kafka protocol
+(Metadata, CreateTopics, DeleteTopics, ListOffsets), so the console manages any
+Kafka-compatible cluster and never touches broker internals. Selectors and services
+call these functions; nothing else in the console imports ``confluent_kafka.admin``.
+
+Failures are translated into the small exception hierarchy below, whose messages are
+fit to show an operator: :class:`BrokerUnavailable` when the cluster cannot be reached
+in ``HEADWATER_ADMIN_TIMEOUT`` seconds, :class:`TopicRequestRejected` (and its
+subclasses) when the broker answered with an error code.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Iterable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any
+
+from confluent_kafka import KafkaError, KafkaException, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic, OffsetSpec
+from django.conf import settings
+
+_KAFKA_LOG = logging.getLogger("headwater.kafka")
+
+# librdkafka's local error codes meaning "no usable connection to the cluster".
+_UNREACHABLE = frozenset(
+    {
+        KafkaError._TRANSPORT,
+        KafkaError._TIMED_OUT,
+        KafkaError._ALL_BROKERS_DOWN,
+        KafkaError._RESOLVE,
+        KafkaError._DESTROY,
+        KafkaError.REQUEST_TIMED_OUT,
+        KafkaError.BROKER_NOT_AVAILABLE,
+        KafkaError.NETWORK_EXCEPTION,
+    }
+)
+
+
+class BrokerAdminError(Exception):
+    """An admin request failed; ``str()`` is a message for the operator."""
+
+
+class BrokerUnavailable(BrokerAdminError):
+    """The cluster did not answer (down, wrong address, or too slow)."""
+
+
+class TopicRequestRejected(BrokerAdminError):
+    """The broker answered with an error code for this topic."""
+
+
+class TopicAlreadyExists(TopicRequestRejected):
+    """CreateTopics: TOPIC_ALREADY_EXISTS (36)."""
+
+
+class UnknownTopic(TopicRequestRejected):
+    """UNKNOWN_TOPIC_OR_PARTITION (3), or the topic is absent from Metadata."""
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionMetadata:
+    """One partition as Metadata describes it."""
+
+    partition: int
+    leader: int
+    replicas: tuple[int, ...]
+    isr: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TopicMetadata:
+    name: str
+    partitions: tuple[PartitionMetadata, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionOffsets:
+    """ListOffsets answers; ``None`` when the broker gave an error for the partition."""
+
+    log_start_offset: int | None
+    high_watermark: int | None
+
+
+def _bootstrap_servers() -> str:
+    return settings.HEADWATER_BOOTSTRAP_SERVERS
+
+
+def _timeout() -> float:
+    return float(settings.HEADWATER_ADMIN_TIMEOUT)
+
+
+@functools.lru_cache(maxsize=8)
+def _admin_client(bootstrap_servers: str) -> AdminClient:
+    """One long-lived client per cluster address (librdkafka handles are thread-safe).
+
+    A short reconnect backoff lets the console notice a restarted broker quickly.
+    """
+    return AdminClient(
+        {
+            "bootstrap.servers": bootstrap_servers,
+            "client.id": "headwater-console",
+            "reconnect.backoff.max.ms": 1000,
+            "logger": _KAFKA_LOG,
+        }
+    )
+
+
+def _client() -> AdminClient:
+    return _admin_client(_bootstrap_servers())
+
+
+def _translate(exc: KafkaException, *, topic: str | None = None) -> BrokerAdminError:
+    error = exc.args[0] if exc.args and isinstance(exc.args[0], KafkaError) else None
+    if error is None:
+        return BrokerAdminError(str(exc))
+    code = error.code()
+    if code in _UNREACHABLE:
+        return BrokerUnavailable(
+            f"cannot reach the Kafka cluster at {_bootstrap_servers()}: {error.str()}"
+        )
+    subject = f"topic {topic!r}: " if topic else ""
+    if code == KafkaError.TOPIC_ALREADY_EXISTS:
+        return TopicAlreadyExists(f"{subject}a topic with this name already exists")
+    if code == KafkaError.UNKNOWN_TOPIC_OR_PART:
+        return UnknownTopic(f"{subject}no such topic")
+    return TopicRequestRejected(f"{subject}{error.name()}: {error.str()}")
+
+
+def _result(future: Future[Any], *, topic: str | None = None) -> Any:
+    try:
+        return future.result()
+    except KafkaException as exc:
+        raise _translate(exc, topic=topic) from exc
+
+
+def describe_topics() -> dict[str, TopicMetadata]:
+    """Metadata for every topic, by name.
+
+    Always asks for all topics: a Metadata request naming a topic may auto-create it
+    on brokers with ``auto.create.topics.enable`` (and always does below v4), and a
+    console page view must never create topics.
+    """
+    try:
+        cluster = _client().list_topics(timeout=_timeout())
+    except KafkaException as exc:
+        raise _translate(exc) from exc
+    topics = {}
+    for name, meta in cluster.topics.items():
+        if meta.error is not None and meta.error.code() != KafkaError.LEADER_NOT_AVAILABLE:
+            continue  # not a usable topic (e.g. being deleted)
+        partitions = tuple(
+            PartitionMetadata(
+                partition=p.id, leader=p.leader, replicas=tuple(p.replicas), isr=tuple(p.isrs)
+            )
+            for p in sorted(meta.partitions.values(), key=lambda p: p.id)
+        )
+        topics[name] = TopicMetadata(name=name, partitions=partitions)
+    return topics
+
+
+def _offsets(
+    partitions: list[TopicPartition], spec: OffsetSpec
+) -> dict[tuple[str, int], int | None]:
+    futures = _client().list_offsets({tp: spec for tp in partitions}, request_timeout=_timeout())
+    answers: dict[tuple[str, int], int | None] = {}
+    for tp, future in futures.items():
+        try:
+            answers[(tp.topic, tp.partition)] = future.result().offset
+        except KafkaException as exc:
+            error = _translate(exc, topic=tp.topic)
+            if isinstance(error, BrokerUnavailable):
+                raise error from exc
+            answers[(tp.topic, tp.partition)] = None
+    return answers
+
+
+def list_offsets(partitions: Iterable[tuple[str, int]]) -> dict[tuple[str, int], PartitionOffsets]:
+    """Log start offset and high watermark of each ``(topic, partition)``.
+
+    Two ListOffsets rounds (earliest, then latest) over all the partitions at once.
+    """
+    wanted = [TopicPartition(topic, partition) for topic, partition in partitions]
+    if not wanted:
+        return {}
+    earliest = _offsets(wanted, OffsetSpec.earliest())
+    latest = _offsets(wanted, OffsetSpec.latest())
+    return {
+        key: PartitionOffsets(log_start_offset=earliest.get(key), high_watermark=latest.get(key))
+        for key in earliest.keys() | latest.keys()
+    }
+
+
+def create_topic(*, name: str, num_partitions: int, replication_factor: int) -> None:
+    """CreateTopics for one topic; returns once the broker has created it."""
+    new_topic = NewTopic(name, num_partitions=num_partitions, replication_factor=replication_factor)
+    futures = _client().create_topics(
+        [new_topic], operation_timeout=_timeout(), request_timeout=_timeout()
+    )
+    _result(futures[name], topic=name)
+
+
+def delete_topic(*, name: str) -> None:
+    """DeleteTopics for one topic; returns once the broker has deleted it."""
+    futures = _client().delete_topics(
+        [name], operation_timeout=_timeout(), request_timeout=_timeout()
+    )
+    _result(futures[name], topic=name)

@@ -1,0 +1,97 @@
+"""Console reads: what the cluster says about topics, combined for pages.
+
+Metadata gives the partitions; one ListOffsets round per spec gives each partition's
+log start offset and high watermark.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from console import broker_admin
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionSummary:
+    partition: int
+    leader: int
+    replicas: tuple[int, ...]
+    isr: tuple[int, ...]
+    log_start_offset: int | None
+    high_watermark: int | None
+
+    @property
+    def record_count(self) -> int | None:
+        """Records currently retained (offsets in [log_start_offset, high_watermark))."""
+        if self.log_start_offset is None or self.high_watermark is None:
+            return None
+        return self.high_watermark - self.log_start_offset
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSummary:
+    name: str
+    partitions: tuple[PartitionSummary, ...]
+
+    @property
+    def internal(self) -> bool:
+        """Kafka's internal topics (``__consumer_offsets``, ``__transaction_state``)."""
+        return self.name.startswith("__")
+
+    @property
+    def partition_count(self) -> int:
+        return len(self.partitions)
+
+    def _total(self, field: str) -> int | None:
+        values = [getattr(p, field) for p in self.partitions]
+        return None if any(v is None for v in values) else sum(values)
+
+    @property
+    def log_start_offset_total(self) -> int | None:
+        return self._total("log_start_offset")
+
+    @property
+    def high_watermark_total(self) -> int | None:
+        return self._total("high_watermark")
+
+    @property
+    def record_count(self) -> int | None:
+        return self._total("record_count")
+
+
+def _summaries(topics: list[broker_admin.TopicMetadata]) -> list[TopicSummary]:
+    offsets = broker_admin.list_offsets(
+        (topic.name, p.partition) for topic in topics for p in topic.partitions
+    )
+    unknown = broker_admin.PartitionOffsets(log_start_offset=None, high_watermark=None)
+    summaries = []
+    for topic in topics:
+        partitions = []
+        for p in topic.partitions:
+            answer = offsets.get((topic.name, p.partition), unknown)
+            partitions.append(
+                PartitionSummary(
+                    partition=p.partition,
+                    leader=p.leader,
+                    replicas=p.replicas,
+                    isr=p.isr,
+                    log_start_offset=answer.log_start_offset,
+                    high_watermark=answer.high_watermark,
+                )
+            )
+        summaries.append(TopicSummary(name=topic.name, partitions=tuple(partitions)))
+    return summaries
+
+
+def topic_list() -> list[TopicSummary]:
+    """Every topic of the cluster, sorted by name, with its partitions' offsets."""
+    topics = sorted(broker_admin.describe_topics().values(), key=lambda t: t.name)
+    return _summaries(topics)
+
+
+def topic_get(*, name: str) -> TopicSummary:
+    """One topic; raises ``broker_admin.UnknownTopic`` if the cluster has no such topic."""
+    topic = broker_admin.describe_topics().get(name)
+    if topic is None:
+        raise broker_admin.UnknownTopic(f"topic {name!r}: no such topic")
+    return _summaries([topic])[0]

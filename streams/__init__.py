@@ -1,0 +1,1 @@
+"""Live views of the cluster over websockets (Django Channels): the topic tail."""
