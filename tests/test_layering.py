@@ -1,0 +1,48 @@
+"""The import rules of docs/architecture.md, checked by parsing every module's imports."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# package -> module prefixes it must not import
+FORBIDDEN = {
+    "broker": ("django", "console", "streams", "channels"),
+    "broker/protocol": ("asyncio", "socket", "broker.server", "broker.storage", "broker.handlers"),
+    "broker/storage": ("asyncio", "socket", "broker.server", "broker.handlers"),
+    "broker/cluster": ("asyncio", "socket", "broker.server", "broker.handlers", "broker.storage"),
+    "broker/handlers": ("socket",),
+    "console": ("broker.server", "broker.storage", "broker.handlers", "broker.cluster", "streams"),
+}
+
+# The ASGI entry point composes the console with the websocket routes of streams/.
+ALLOWED = {("console/asgi.py", "streams.routing")}
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_package_respects_its_import_rules(package: str) -> None:
+    files = sorted((ROOT / package).rglob("*.py"))
+    assert files, f"{package} has no modules"
+    violations = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in files
+        for name in imported_modules(path)
+        if any(name == bad or name.startswith(bad + ".") for bad in FORBIDDEN[package])
+        and (str(path.relative_to(ROOT)), name) not in ALLOWED
+    ]
+    assert violations == []
