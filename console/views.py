@@ -42,11 +42,12 @@ def topic_list(request: HttpRequest) -> HttpResponse:
             return redirect("topic-detail", name=name)
 
     context: dict[str, object] = {"form": form, "topics": None}
-    try:
-        context["topics"] = selectors.topic_list()
-    except BrokerAdminError as exc:
-        context["cluster_error"] = str(exc)
-        status = _UNAVAILABLE
+    if status != _UNAVAILABLE:  # the create just said the cluster is down: don't wait twice
+        try:
+            context["topics"] = selectors.topic_list()
+        except BrokerAdminError as exc:
+            context["cluster_error"] = str(exc)
+            status = _UNAVAILABLE
     return render(request, "console/topic_list.html", context, status=status)
 
 

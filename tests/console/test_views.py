@@ -1,0 +1,171 @@
+"""Topic pages through Django's test client, logged in, against a real broker."""
+
+from __future__ import annotations
+
+import pytest
+from confluent_kafka.admin import AdminClient
+from django.contrib.auth.models import User
+from django.test import Client
+from django.urls import reverse
+
+from tests.support.broker import BrokerProcess
+from tests.support.console import create_topic, produce, unique_topic
+
+
+def cluster_topics(bootstrap: str) -> set[str]:
+    """Topic names straight from the broker, not through the console."""
+    return set(AdminClient({"bootstrap.servers": bootstrap}).list_topics(timeout=10).topics)
+
+
+def listed_topics(client: Client) -> dict[str, object]:
+    response = client.get(reverse("topic-list"))
+    assert response.status_code == 200
+    return {topic.name: topic for topic in response.context["topics"]}
+
+
+@pytest.mark.parametrize(
+    "url", ["/topics/", "/topics/anything/", "/topics/anything/delete/"], ids=str
+)
+def test_topic_pages_redirect_anonymous_users_to_login(client: Client, db: None, url: str) -> None:
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_topic_create_list_detail_delete_through_the_pages(
+    operator_client: Client, cluster: BrokerProcess
+) -> None:
+    name = unique_topic()
+
+    response = operator_client.post(reverse("topic-list"), {"name": name, "partitions": "3"})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("topic-detail", kwargs={"name": name})
+    assert name in cluster_topics(cluster.bootstrap)
+
+    listed = listed_topics(operator_client)
+    assert listed[name].partition_count == 3
+    assert listed[name].high_watermark_total == 0
+
+    produce(cluster.bootstrap, name, b"one", partition=1)
+    produce(cluster.bootstrap, name, b"two", partition=1)
+    detail = operator_client.get(reverse("topic-detail", kwargs={"name": name}))
+    assert detail.status_code == 200
+    offsets = {
+        p.partition: (p.log_start_offset, p.high_watermark)
+        for p in detail.context["topic"].partitions
+    }
+    assert offsets == {0: (0, 0), 1: (0, 2), 2: (0, 0)}
+    assert listed_topics(operator_client)[name].record_count == 2
+
+    delete_url = reverse("topic-delete", kwargs={"name": name})
+    assert operator_client.get(delete_url).status_code == 200
+    wrong = operator_client.post(delete_url, {"confirm": "not-the-name"})
+    assert wrong.status_code == 200
+    assert b"does not match" in wrong.content
+    assert name in cluster_topics(cluster.bootstrap)
+
+    deleted = operator_client.post(delete_url, {"confirm": name}, follow=True)
+    assert deleted.redirect_chain[-1][0] == reverse("topic-list")
+    assert f"Deleted topic {name}." in deleted.content.decode()
+    assert name not in cluster_topics(cluster.bootstrap)
+    assert name not in listed_topics(operator_client)
+
+
+@pytest.mark.parametrize(
+    ("name", "partitions", "message"),
+    [
+        ("has space", "1", "may contain only ASCII letters"),
+        ("slash/name", "1", "may contain only ASCII letters"),
+        ("ümlaut", "1", "may contain only ASCII letters"),
+        (".", "1", "cannot be &#x27;.&#x27; or &#x27;..&#x27;"),
+        ("..", "1", "cannot be &#x27;.&#x27; or &#x27;..&#x27;"),
+        ("x" * 250, "1", "at most 249 characters"),
+        ("", "1", "This field is required"),
+        ("fine-name", "0", "greater than or equal to 1"),
+        ("fine-name", "-3", "greater than or equal to 1"),
+        ("fine-name", "many", "Enter a whole number"),
+    ],
+    ids=["space", "slash", "non-ascii", "dot", "dotdot", "too-long", "empty", "zero", "neg", "nan"],
+)
+def test_topic_create_with_bad_value_shows_message(
+    operator_client: Client, cluster: BrokerProcess, name: str, partitions: str, message: str
+) -> None:
+    before = cluster_topics(cluster.bootstrap)
+    response = operator_client.post(reverse("topic-list"), {"name": name, "partitions": partitions})
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert cluster_topics(cluster.bootstrap) == before
+
+
+def test_topic_create_of_existing_topic_shows_message(
+    operator_client: Client, cluster: BrokerProcess
+) -> None:
+    name = unique_topic()
+    create_topic(cluster.bootstrap, name, partitions=2)
+    response = operator_client.post(reverse("topic-list"), {"name": name, "partitions": "5"})
+    assert response.status_code == 200
+    assert "already exists" in response.content.decode()
+    assert listed_topics(operator_client)[name].partition_count == 2
+
+
+def test_topic_name_of_249_characters_is_accepted(
+    operator_client: Client, cluster: BrokerProcess
+) -> None:
+    name = unique_topic("long") + "x" * 249
+    name = name[:249]
+    response = operator_client.post(reverse("topic-list"), {"name": name, "partitions": "1"})
+    assert response.status_code == 302
+    assert name in cluster_topics(cluster.bootstrap)
+
+
+def test_topic_detail_of_unknown_topic_is_404_with_message(
+    operator_client: Client, cluster: BrokerProcess
+) -> None:
+    response = operator_client.get(reverse("topic-detail", kwargs={"name": unique_topic()}))
+    assert response.status_code == 404
+    assert b"has no topic by this name" in response.content
+
+
+def test_topic_delete_of_unknown_topic_redirects_with_message(
+    operator_client: Client, cluster: BrokerProcess
+) -> None:
+    name = unique_topic()
+    url = reverse("topic-delete", kwargs={"name": name})
+    response = operator_client.post(url, {"confirm": name}, follow=True)
+    assert response.status_code == 200
+    assert "does not exist" in response.content.decode()
+
+
+def test_topic_delete_requires_csrf_token(operator: User, cluster: BrokerProcess) -> None:
+    name = unique_topic()
+    create_topic(cluster.bootstrap, name)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(operator)
+    response = client.post(reverse("topic-delete", kwargs={"name": name}), {"confirm": name})
+    assert response.status_code == 403
+    assert name in cluster_topics(cluster.bootstrap)
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "data"),
+    [
+        ("get", "/topics/", None),
+        ("post", "/topics/", {"name": "while-down", "partitions": "1"}),
+        ("get", "/topics/some-topic/", None),
+        ("post", "/topics/some-topic/delete/", {"confirm": "some-topic"}),
+    ],
+    ids=["list", "create", "detail", "delete"],
+)
+def test_topic_pages_with_cluster_down_show_message(
+    operator_client: Client, cluster_down: str, method: str, url: str, data: dict[str, str] | None
+) -> None:
+    response = getattr(operator_client, method)(url, data)
+    assert response.status_code == 503
+    assert f"cannot reach the Kafka cluster at {cluster_down}" in response.content.decode()
+
+
+def test_admin_site_is_open_to_superusers(client: Client, db: None) -> None:
+    admin = User.objects.create_superuser("root", password="pw")
+    client.force_login(admin)
+    assert client.get("/admin/").status_code == 200
+    assert client.get("/admin/auth/user/").status_code == 200
