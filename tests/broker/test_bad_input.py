@@ -7,8 +7,10 @@ stalls other clients or stays silent in its log is an outage waiting to happen.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import struct
+import subprocess
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -70,13 +72,32 @@ def _assert_log_mentions(broker: BrokerProcess, log_offset: int, port: int) -> N
         )
 
 
+def _fail_if_dead(broker: BrokerProcess) -> None:
+    if broker.alive():
+        return
+    assert broker.proc is not None
+    # the log's own lines, without native/Python stack frames
+    lines = [line for line in broker.log().splitlines() if line[:1].strip()]
+    pytest.fail(
+        f"broker died (exit status {broker.proc.returncode}); last log lines:\n"
+        + "\n".join(lines[-15:])
+    )
+
+
 def _assert_still_serving(broker: BrokerProcess, bystander: RawConnection) -> None:
-    assert broker.alive(), f"broker died:\n{broker.log()[-3000:]}"
-    # a connection opened before the bad one is untouched ...
-    assert api_versions_v0(bystander).error_code == ErrorCode.none
-    # ... and new connections are accepted and served
-    with _connect(broker) as fresh:
-        assert api_versions_v0(fresh).error_code == ErrorCode.none
+    try:
+        # a connection opened before the bad one is untouched ...
+        assert api_versions_v0(bystander).error_code == ErrorCode.none
+        # ... and new connections are accepted and served
+        with _connect(broker) as fresh:
+            assert api_versions_v0(fresh).error_code == ErrorCode.none
+    except OSError:
+        if broker.proc is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                broker.proc.wait(5)  # a dying broker may still be writing its crash report
+        _fail_if_dead(broker)
+        raise
+    _fail_if_dead(broker)
 
 
 BAD_FRAMES: dict[str, Callable[[], bytes]] = {
@@ -178,3 +199,23 @@ def test_api_versions_newer_than_supported_gets_unsupported_version_in_v0_format
         assert retried.error_code == ErrorCode.none
         assert _api_versions_range(retried) == supported
 
+
+
+def test_broker_survives_an_array_length_the_frame_cannot_hold(broker: BrokerProcess) -> None:
+    """Metadata v9 whose topics (compact array) claim 2**32 - 2 entries in a 6-byte body.
+
+    The decoder must notice the body is too short rather than allocate for the claim:
+    21 bytes from anyone who can reach the port must not take the broker down.
+    (Its own broker: if this kills the broker, the other tests here are unaffected.)
+    """
+    header_v2 = struct.pack(">hhih", 3, 9, 1, 4) + b"test" + b"\x00"
+    body = b"\xff\xff\xff\xff\x0f" + b"\x00"  # uvarint 2**32 - 1 = (count + 1)
+    with _connect(broker) as bystander, _connect(broker) as offender:
+        assert api_versions_v0(bystander).error_code == ErrorCode.none
+        log_offset = len(broker.log())
+
+        offender.send(frame(header_v2 + body))
+
+        assert offender.closed_by_peer(timeout=5)
+        _assert_still_serving(broker, bystander)
+        _assert_log_mentions(broker, log_offset, offender.local_port)
