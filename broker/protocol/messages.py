@@ -20,6 +20,7 @@ from kio.static.constants import EntityType
 from kio.static.protocol import Entity
 
 from broker.errors import ProtocolViolation
+from broker.protocol.guard import check_lengths
 
 API_VERSIONS_KEY = 18
 
@@ -78,8 +79,10 @@ def _writer(entity_type: type[Entity]) -> Any:
 def decode_request(api_key: int, version: int, frame: bytes, offset: int) -> Entity:
     """Decode a request body starting at ``offset``; trailing bytes are ignored (clients
     such as librdkafka send some)."""
+    entity_type = request_type(api_key, version)
+    check_lengths(entity_type, frame, offset)  # before kio: it preallocates claimed sizes
     try:
-        body, _size = _reader(request_type(api_key, version))(frame, offset)
+        body, _size = _reader(entity_type)(frame, offset)
     except Exception as exc:  # kio raises a variety of errors on malformed input
         raise ProtocolViolation(
             f"cannot decode {api_name(api_key)} v{version} request body: {exc}"

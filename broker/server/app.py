@@ -47,8 +47,10 @@ class BrokerServer:
     async def stop(self) -> None:
         for server in self._servers:
             server.close()
-        for task in list(self._connections):
+        connections = list(self._connections)
+        for task in connections:
             task.cancel()
+        await asyncio.gather(*connections, return_exceptions=True)
         for server in self._servers:
             await server.wait_closed()
         self.state.logs.flush_all()
@@ -88,7 +90,9 @@ class BrokerServer:
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
         except asyncio.CancelledError:
-            raise
+            # Only stop() cancels connection tasks. End normally: asyncio's stream
+            # callback (3.11) logs a cancelled client task as an unhandled error.
+            return
         except Exception:
             log.exception(
                 "closing connection %d from %s after an internal error", connection_id, peer

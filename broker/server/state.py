@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from broker.cluster.metadata import FileMetadataStore, TopicRecord, validate_topic_name
 from broker.config import BrokerConfig
 from broker.errors import BrokerError, ErrorCode
+from broker.storage.log_config import LogConfig
 from broker.storage.log_manager import LogManager
 from broker.storage.partition_log import PartitionLog
 
@@ -43,15 +44,16 @@ class BrokerState:
         self.config = config
         self.node_id = config.node_id
         self.metadata = FileMetadataStore(config.log_dir, node_id=config.node_id)
-        self.logs = LogManager(
-            config.log_dir,
-            segment_bytes=config.log_segment_bytes,
-            flush_interval_messages=config.log_flush_interval_messages,
-        )
+        self.logs = LogManager(config.log_dir)
         self.appends = AppendNotifier()
         for topic in self.metadata.topics():
             for partition in topic.partitions:
-                self.logs.open(topic.name, partition.partition_index, topic.topic_id)
+                self.logs.open(
+                    topic.name,
+                    partition.partition_index,
+                    topic.topic_id,
+                    log_config=self.log_config(topic.name),
+                )
         log.info(
             "loaded %d topics from %s (cluster.id %s, node.id %d)",
             len(self.metadata.topics()),
@@ -111,7 +113,9 @@ class BrokerState:
             return TopicRecord(name=name, topic_id=uuid.UUID(int=0), partitions=[])
         record = self.metadata.create_topic(name, partitions, replicas, dict(configs or {}))
         for partition in record.partitions:
-            self.logs.open(name, partition.partition_index, record.topic_id)
+            self.logs.open(
+                name, partition.partition_index, record.topic_id, log_config=self.log_config(name)
+            )
         log.info("created topic %s with %d partitions", name, partitions)
         return record
 
@@ -123,6 +127,15 @@ class BrokerState:
             self.logs.delete(name, partition.partition_index, record.topic_id)
         log.info("deleted topic %s", name)
         return record
+
+    def log_config(self, topic: str) -> LogConfig:
+        """The effective log settings of a topic (broker defaults until topic configs are
+        resolved by broker.cluster.configs)."""
+        return LogConfig(
+            segment_bytes=self.config.log_segment_bytes,
+            flush_messages=self.config.log_flush_interval_messages,
+            max_message_bytes=self.config.message_max_bytes,
+        )
 
     def partition_log(self, topic: str, partition: int) -> PartitionLog:
         """The log of a partition this broker leads, or UNKNOWN_TOPIC_OR_PARTITION."""

@@ -2,22 +2,36 @@
 
 On-disk format
     Directory ``<log.dirs>/<topic>-<partition>/`` holding ``partition.metadata`` (Kafka's
-    ``version: 0`` / ``topic_id: <base64 uuid>``) and segment files named by their
-    zero-padded base offset (:mod:`broker.storage.segment`). A new segment is rolled when
-    the active one would grow past ``segment.bytes``.
+    ``version: 0`` / ``topic_id: <base64 uuid>``), segments named by their zero-padded
+    base offset (:mod:`broker.storage.segment`) and, once DeleteRecords moved it inside
+    a segment, ``log-start-offset`` (one decimal number, replaced atomically).
+
+Rolling
+    A new segment starts when the active one would grow past ``segment.bytes``, or when
+    an incoming batch's timestamp is more than ``segment.ms`` after the segment's first
+    batch (checked on append, as Kafka does).
+    The sealed segment is flushed (data and indexes) off the event loop.
 
 Offsets
-    ``log_start_offset`` is the first offset still stored; ``log_end_offset`` the offset
+    ``log_start_offset`` is the first offset still readable; ``log_end_offset`` the offset
     the next record gets. With a single replica the high watermark equals the log end
     offset once a write returns.
 
+Retention
+    ``delete_expired(now_ms)`` removes whole segments whose newest record is older than
+    ``retention.ms``, then oldest segments while the log exceeds ``retention.bytes``,
+    and segments wholly below a DeleteRecords ``log_start_offset``. The active segment
+    is rolled first when it too has expired, so an idle topic does empty out.
+
 Crash policy
-    Each segment truncates its own torn tail on open. If a segment had to be truncated,
-    later segments cannot be contiguous with it and are deleted. Appends that fail
-    (full disk) leave the log as it was before the append and raise KAFKA_STORAGE_ERROR.
+    After an unclean shutdown the active segment is recovered (CRC scan, torn tail
+    truncated, indexes rebuilt); older segments were flushed when sealed and are
+    trusted unless their index is insane. If a segment had to be truncated, later ones
+    cannot be contiguous with it and are deleted. Appends that fail (full disk) leave
+    the log as it was and raise KAFKA_STORAGE_ERROR.
 
 Thread-safety
-    None: owned by the broker's event loop.
+    None: owned by the broker's event loop (sealed-segment flushes run on an executor).
 """
 
 from __future__ import annotations
@@ -25,20 +39,36 @@ from __future__ import annotations
 import base64
 import logging
 import os
+import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from broker.errors import BrokerError, ErrorCode
 from broker.protocol import records
-from broker.storage.segment import SUFFIX, Segment, segment_name
+from broker.storage.log_config import LogConfig
+from broker.storage.segment import SUFFIX, AppendedBatch, BatchLocation, Segment
 
 log = logging.getLogger(__name__)
 
 PARTITION_METADATA = "partition.metadata"
+LOG_START_OFFSET_FILE = "log-start-offset"
+
+RunInBackground = Callable[[Callable[[], None]], None]
 
 
 def partition_dir_name(topic: str, partition: int) -> str:
     return f"{topic}-{partition}"
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
 
 
 class PartitionLog:
@@ -49,19 +79,22 @@ class PartitionLog:
         topic: str,
         partition: int,
         topic_id: uuid.UUID,
-        segment_bytes: int,
-        flush_interval_messages: int,
+        config: LogConfig,
+        clean_shutdown: bool = True,
+        background: RunInBackground | None = None,
     ) -> None:
         self.directory = directory
         self.topic = topic
         self.partition = partition
         self.topic_id = topic_id
-        self.segment_bytes = segment_bytes
-        self.flush_interval_messages = flush_interval_messages
+        self.config = config
+        self._background = background or (lambda work: work())
         self._unflushed_messages = 0
+        self.last_flush_ms = _now_ms()
         directory.mkdir(parents=True, exist_ok=True)
         self._write_partition_metadata()
-        self.segments: list[Segment] = self._open_segments()
+        self.segments: list[Segment] = self._open_segments(clean_shutdown)
+        self._log_start_offset = self._load_log_start_offset()
 
     # -- opening ------------------------------------------------------------------
     def _write_partition_metadata(self) -> None:
@@ -69,11 +102,9 @@ class PartitionLog:
         encoded = base64.urlsafe_b64encode(self.topic_id.bytes).decode().rstrip("=")
         text = f"version: 0\ntopic_id: {encoded}\n"
         if not path.exists() or path.read_text() != text:
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(text)
-            os.replace(tmp, path)
+            _write_atomically(path, text)
 
-    def _open_segments(self) -> list[Segment]:
+    def _open_segments(self, clean_shutdown: bool) -> list[Segment]:
         bases = sorted(
             int(p.name[: -len(SUFFIX)])
             for p in self.directory.iterdir()
@@ -81,7 +112,13 @@ class PartitionLog:
         )
         segments: list[Segment] = []
         for index, base in enumerate(bases):
-            segment = Segment(self.directory / segment_name(base), base)
+            is_active = index == len(bases) - 1
+            segment = Segment(
+                self.directory,
+                base,
+                index_interval_bytes=self.config.index_interval_bytes,
+                recover=is_active and not clean_shutdown,
+            )
             segments.append(segment)
             if segment.truncated_bytes:
                 log.warning(
@@ -92,23 +129,42 @@ class PartitionLog:
                     segment.path.name,
                 )
                 for later in bases[index + 1 :]:
-                    path = self.directory / segment_name(later)
+                    doomed = Segment(self.directory, later, index_interval_bytes=1, recover=False)
                     log.warning(
                         "%s-%d: deleting %s after a truncated segment",
                         self.topic,
                         self.partition,
-                        path.name,
+                        doomed.path.name,
                     )
-                    path.unlink()
+                    doomed.delete()
                 break
         if not segments:
-            segments.append(Segment(self.directory / segment_name(0), 0))
+            segments.append(self._new_segment(0))
         return segments
+
+    def _new_segment(self, base_offset: int) -> Segment:
+        return Segment(
+            self.directory,
+            base_offset,
+            index_interval_bytes=self.config.index_interval_bytes,
+            recover=True,
+        )
+
+    def _load_log_start_offset(self) -> int:
+        path = self.directory / LOG_START_OFFSET_FILE
+        stored = int(path.read_text().strip()) if path.exists() else 0
+        return max(stored, self.segments[0].base_offset)
+
+    def update_config(self, config: LogConfig) -> None:
+        """Apply changed topic settings; they take effect from the next append/check."""
+        self.config = config
+        for segment in self.segments:
+            segment.index_interval_bytes = config.index_interval_bytes
 
     # -- offsets ------------------------------------------------------------------
     @property
     def log_start_offset(self) -> int:
-        return self.segments[0].base_offset
+        return self._log_start_offset
 
     @property
     def log_end_offset(self) -> int:
@@ -127,35 +183,124 @@ class PartitionLog:
         """Assign offsets to validated batches and append them; returns the base offset."""
         base_offset = self.log_end_offset
         buffer, _next = records.assign_offsets(data, headers, base_offset, leader_epoch)
+        batches = []
+        offset = base_offset
+        for header in headers:
+            last = offset + header.last_offset_delta
+            batches.append(
+                AppendedBatch(header.position, header.size, offset, last, header.max_timestamp)
+            )
+            offset = last + 1
         active = self.segments[-1]
-        if active.size and active.size + len(buffer) > self.segment_bytes:
-            active = self._roll(base_offset)
+        incoming_timestamp = max(h.max_timestamp for h in headers)
+        if self._should_roll(active, len(buffer), incoming_timestamp):
+            active = self._roll()
         try:
-            active.append(buffer, headers)
+            active.append(buffer, batches)
         except OSError as exc:
             log.error("%s-%d: append failed, log unchanged: %s", self.topic, self.partition, exc)
             raise BrokerError(ErrorCode.kafka_storage_error, f"write failed: {exc}") from exc
-        self._unflushed_messages += sum(h.record_count for h in headers)
-        if self._unflushed_messages >= self.flush_interval_messages:
+        self._unflushed_messages += offset - base_offset
+        if self._unflushed_messages >= self.config.flush_messages:
             self.flush()
         return base_offset
 
-    def _roll(self, base_offset: int) -> Segment:
-        segment = Segment(self.directory / segment_name(base_offset), base_offset)
+    def _should_roll(self, active: Segment, incoming: int, incoming_timestamp: int) -> bool:
+        """Kafka's rule: roll on size, or when the incoming batch's timestamp is more than
+        segment.ms (less jitter) after the segment's first batch; without timestamps,
+        on the segment's wall-clock age."""
+        if not active.size:
+            return False
+        if active.size + incoming > self.config.segment_bytes:
+            return True
+        first = active.first_batch_timestamp
+        if first is not None and first >= 0 and incoming_timestamp >= 0:
+            waited = incoming_timestamp - first
+        else:
+            waited = _now_ms() - active.created_ms
+        return waited > self.config.segment_ms - self.config.segment_jitter_ms
+
+    def _roll(self) -> Segment:
+        sealed = self.segments[-1]
+        sealed.seal()
+        self._background(sealed.flush)
+        segment = self._new_segment(self.log_end_offset)
         self.segments.append(segment)
         return segment
 
     def flush(self) -> None:
+        """fdatasync the active segment (sealed segments were flushed when sealed)."""
         self.segments[-1].flush()
         self._unflushed_messages = 0
+        self.last_flush_ms = _now_ms()
+
+    @property
+    def dirty(self) -> bool:
+        return self._unflushed_messages > 0
+
+    # -- retention ----------------------------------------------------------------
+    def delete_records(self, offset: int) -> int:
+        """DeleteRecords: make ``offset`` the new log start (-1 means the high watermark).
+        Returns the new log_start_offset."""
+        target = self.high_watermark if offset == -1 else offset
+        if target < 0 or target > self.high_watermark:
+            raise BrokerError(
+                ErrorCode.offset_out_of_range,
+                f"offset {offset} is not within {self._log_start_offset}..{self.high_watermark}",
+            )
+        if target > self._log_start_offset:
+            self._log_start_offset = target
+            _write_atomically(self.directory / LOG_START_OFFSET_FILE, f"{target}\n")
+            self._delete_segments_below_start()
+        return self._log_start_offset
+
+    def _delete_segments_below_start(self) -> int:
+        deleted = 0
+        while len(self.segments) > 1 and self.segments[1].base_offset <= self._log_start_offset:
+            self.segments.pop(0).delete()
+            deleted += 1
+        return deleted
+
+    def delete_expired(self, now_ms: int | None = None) -> int:
+        """Apply retention.ms / retention.bytes; returns the number of segments deleted."""
+        now = _now_ms() if now_ms is None else now_ms
+        config = self.config
+        if not config.delete:
+            return self._delete_segments_below_start()
+        deleted = 0
+        if config.retention_ms >= 0:
+            active = self.segments[-1]
+            if active.size and now - active.largest_timestamp > config.retention_ms:
+                self._roll()
+            while (
+                len(self.segments) > 1
+                and now - self.segments[0].largest_timestamp > config.retention_ms
+            ):
+                self._drop_oldest()
+                deleted += 1
+        if config.retention_bytes >= 0:
+            while (
+                len(self.segments) > 1
+                and self.size_bytes - self.segments[0].size >= config.retention_bytes
+            ):
+                self._drop_oldest()
+                deleted += 1
+        return deleted + self._delete_segments_below_start()
+
+    def _drop_oldest(self) -> None:
+        segment = self.segments.pop(0)
+        segment.delete()
+        if self.segments[0].base_offset > self._log_start_offset:
+            self._log_start_offset = self.segments[0].base_offset
+        log.info("%s-%d: retention deleted %s", self.topic, self.partition, segment.path.name)
 
     # -- reads --------------------------------------------------------------------
     def read(self, offset: int, max_bytes: int) -> bytes:
         """Whole batches from the one holding ``offset``; raises OFFSET_OUT_OF_RANGE."""
-        if offset < self.log_start_offset or offset > self.log_end_offset:
+        if offset < self._log_start_offset or offset > self.log_end_offset:
             raise BrokerError(
                 ErrorCode.offset_out_of_range,
-                f"offset {offset} outside {self.log_start_offset}..{self.log_end_offset}",
+                f"offset {offset} outside {self._log_start_offset}..{self.log_end_offset}",
             )
         for segment in self._segments_from(offset):
             data = segment.read(offset, max_bytes)
@@ -169,13 +314,20 @@ class PartitionLog:
                 return self.segments[index:]
         return self.segments
 
+    def batch_at_timestamp(self, timestamp: int) -> tuple[BatchLocation, bytes] | None:
+        """The first batch holding a record at or after ``timestamp`` and its bytes."""
+        for segment in self.segments:
+            location = segment.batches_from_timestamp(timestamp)
+            if location is not None and location.last_offset >= self._log_start_offset:
+                return location, segment.read_batch(location)
+        return None
+
     def offset_for_timestamp(self, timestamp: int) -> int | None:
         """First offset of the first batch with a timestamp at or after ``timestamp``."""
-        for segment in self.segments:
-            found = segment.offset_for_timestamp(timestamp)
-            if found is not None:
-                return max(found, self.log_start_offset)
-        return None
+        found = self.batch_at_timestamp(timestamp)
+        if found is None:
+            return None
+        return max(found[0].base_offset, self._log_start_offset)
 
     def close(self) -> None:
         for segment in self.segments:

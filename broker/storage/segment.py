@@ -1,60 +1,114 @@
-"""One log segment: a file of whole RecordBatch v2 batches, back to back.
+"""One log segment: a file of whole RecordBatch v2 batches, plus its sparse indexes.
 
 On-disk format
-    ``<base_offset:020d>.log`` in the partition directory; the file holds the batches
-    exactly as clients sent them except for base_offset and partition_leader_epoch,
-    which the broker assigned (see :mod:`broker.protocol.records`). No other framing.
+    ``<base_offset:020d>.log`` in the partition directory: the batches exactly as clients
+    sent them except for base_offset and partition_leader_epoch, which the broker
+    assigned (see :mod:`broker.protocol.records`). No other framing. Beside it
+    ``.index`` and ``.timeindex`` (:mod:`broker.storage.index`), one entry per
+    ``index.interval.bytes`` of batches.
 
-Index
-    Kept in memory per batch: last offset, file position and max timestamp (24 bytes a
-    batch, in ``array('q')``), rebuilt by scanning the file when the segment is opened.
-    (A sparse on-disk offset/time index is the storage issue's work.)
+Memory
+    A segment holds file descriptors and a few integers, never the batch list, so memory
+    stays flat however large the log grows. Lookups binary-search the index file, then
+    walk batch headers (at most about ``index.interval.bytes``) with ``pread``.
 
 Crash policy
-    On open, batches are scanned from the start; the first batch that is incomplete,
-    has an impossible length or fails its CRC-32C, and everything after it, is
-    truncated away (a torn tail from a crash mid-write). A failed write (e.g. ENOSPC)
-    truncates the file back to its size before the write, so the log is never left
-    with a partial batch, and raises ``OSError`` to the caller.
+    ``recover=True`` (after an unclean shutdown, for the active segment, or when an index
+    is missing or insane) scans the whole file: the first batch that is incomplete, has
+    an impossible length or fails its CRC-32C, and everything after it, is truncated
+    away (a torn tail from a crash mid-write), and both indexes are rebuilt. Otherwise
+    the indexes are trusted and only the tail after the last index entry is walked. A
+    failed write (e.g. ENOSPC) truncates the file back to its size before the write, so
+    the log never holds a partial batch, and raises ``OSError`` to the caller.
 
 Thread-safety
-    None: one event loop owns a segment. Reads use ``pread`` and do not move the file
-    position; appends use ``O_APPEND``.
+    None: one event loop owns a segment. Reads use ``pread`` and never move the file
+    position; appends use ``O_APPEND``. ``flush`` of a segment that no longer takes
+    appends may run on another thread.
 """
 
 from __future__ import annotations
 
 import os
-from array import array
-from bisect import bisect_left, bisect_right
+import struct
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from broker.protocol import records
+from broker.storage.index import OffsetIndex, TimeIndex
 
 SUFFIX = ".log"
-_SCAN_CHUNK = 1 << 20
+INDEX_SUFFIX = ".index"
+TIME_INDEX_SUFFIX = ".timeindex"
+
+_PEEK = struct.Struct(">qi")  # base_offset, batch_length
+_LAST_DELTA = struct.Struct(">i")
+_MAX_TIMESTAMP = struct.Struct(">q")
 
 
 def segment_name(base_offset: int) -> str:
     return f"{base_offset:020d}{SUFFIX}"
 
 
-class Segment:
-    def __init__(self, path: Path, base_offset: int) -> None:
-        self.path = path
-        self.base_offset = base_offset
-        self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
-        self._last_offsets = array("q")
-        self._positions = array("q")
-        self._max_timestamps = array("q")
-        self.size = 0
-        self.truncated_bytes = self._recover()
+@dataclass(frozen=True, slots=True)
+class AppendedBatch:
+    """Where one batch of an append landed: position within the appended buffer."""
 
-    # -- recovery -----------------------------------------------------------------
-    def _recover(self) -> int:
-        """Scan the file, index whole valid batches, truncate a torn tail. Returns the
-        number of bytes truncated."""
-        file_size = os.fstat(self._fd).st_size
+    position: int
+    size: int
+    base_offset: int
+    last_offset: int
+    max_timestamp: int
+
+
+@dataclass(frozen=True, slots=True)
+class BatchLocation:
+    position: int
+    size: int
+    base_offset: int
+    last_offset: int
+    max_timestamp: int
+
+
+class Segment:
+    def __init__(
+        self,
+        directory: Path,
+        base_offset: int,
+        *,
+        index_interval_bytes: int,
+        recover: bool,
+    ) -> None:
+        self.path = directory / segment_name(base_offset)
+        self.base_offset = base_offset
+        self.index_interval_bytes = index_interval_bytes
+        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+        self.offset_index = OffsetIndex(self.path.with_suffix(INDEX_SUFFIX))
+        self.time_index = TimeIndex(self.path.with_suffix(TIME_INDEX_SUFFIX))
+        self.size = os.fstat(self._fd).st_size
+        self.next_offset = base_offset
+        self.max_timestamp = -1
+        self.first_batch_timestamp: int | None = None
+        self._bytes_since_index_entry = 0
+        self._read_hint: tuple[int, int] | None = None  # (offset, position) after last read
+        self.truncated_bytes = 0
+        self.created_ms = (
+            int(os.fstat(self._fd).st_mtime * 1000) if self.size else int(time.time() * 1000)
+        )
+        if recover or not self.offset_index.sane_for(self.size):
+            self.truncated_bytes = self._rebuild()
+        else:
+            self._open_tail()
+
+    # -- opening ------------------------------------------------------------------
+    def _rebuild(self) -> int:
+        """Scan every batch, CRC-check it, rebuild both indexes, truncate a torn tail."""
+        self.offset_index.reset()
+        self.time_index.reset()
+        self._bytes_since_index_entry = 0
+        file_size = self.size
         position = 0
         while position < file_size:
             head = os.pread(self._fd, records.HEADER_SIZE, position)
@@ -70,33 +124,89 @@ class Segment:
             header = records.read_header(batch, 0)
             if header.magic != records.MAGIC_V2 or not records.crc_ok(batch, header):
                 break
-            self._index(header.last_offset, position, header.max_timestamp)
+            self._track(
+                position, size, header.base_offset, header.last_offset, header.max_timestamp
+            )
             position += size
         if position < file_size:
             os.ftruncate(self._fd, position)
         self.size = position
         return file_size - position
 
-    def _index(self, last_offset: int, position: int, max_timestamp: int) -> None:
-        self._last_offsets.append(last_offset)
-        self._positions.append(position)
-        self._max_timestamps.append(max_timestamp)
+    def _open_tail(self) -> None:
+        """Trust the indexes; walk the batches after the last index entry to find the
+        segment's next offset and max timestamp. Bytes after the last whole batch are
+        truncated even here, so an append can never follow garbage."""
+        _relative, position = self.offset_index.last or (0, 0)
+        self.max_timestamp = self.time_index.max_timestamp
+        first = self._peek(0) if self.size else None
+        if first is not None:
+            self.first_batch_timestamp = first.max_timestamp
+        end = position
+        for location in self._walk(position):
+            self.next_offset = location.last_offset + 1
+            self.max_timestamp = max(self.max_timestamp, location.max_timestamp)
+            self._bytes_since_index_entry += location.size
+            end = location.position + location.size
+        if end < self.size:
+            os.ftruncate(self._fd, end)
+            self.truncated_bytes = self.size - end
+            self.size = end
 
-    # -- state --------------------------------------------------------------------
-    @property
-    def next_offset(self) -> int:
-        """Offset after the last record in this segment (base_offset when empty)."""
-        return self._last_offsets[-1] + 1 if self._last_offsets else self.base_offset
+    # -- batch headers ------------------------------------------------------------
+    def _peek(self, position: int) -> BatchLocation | None:
+        head = os.pread(self._fd, records.HEADER_SIZE, position)
+        if len(head) < records.HEADER_SIZE:
+            return None
+        base_offset, length = _PEEK.unpack_from(head, 0)
+        (delta,) = _LAST_DELTA.unpack_from(head, 23)
+        (max_timestamp,) = _MAX_TIMESTAMP.unpack_from(head, 35)
+        return BatchLocation(
+            position, records.LOG_OVERHEAD + length, base_offset, base_offset + delta, max_timestamp
+        )
+
+    def _walk(self, position: int) -> Iterator[BatchLocation]:
+        """Whole-batch locations from ``position`` to the end of the file."""
+        while position < self.size:
+            location = self._peek(position)
+            if (
+                location is None
+                or location.size < records.HEADER_SIZE
+                or position + location.size > self.size
+            ):
+                return
+            yield location
+            position += location.size
+
+    def _track(
+        self, position: int, size: int, base_offset: int, last_offset: int, max_timestamp: int
+    ) -> None:
+        """Account for a batch now at ``position``: indexes, next offset, timestamps."""
+        if self.first_batch_timestamp is None:
+            self.first_batch_timestamp = max_timestamp
+        if self._bytes_since_index_entry >= self.index_interval_bytes:
+            self.offset_index.append(base_offset - self.base_offset, position)
+            if (
+                max_timestamp > self.time_index.max_timestamp
+                and max_timestamp >= self.max_timestamp
+            ):
+                self.time_index.append(max_timestamp, base_offset - self.base_offset)
+            self._bytes_since_index_entry = 0
+        self._bytes_since_index_entry += size
+        self.next_offset = last_offset + 1
+        self.max_timestamp = max(self.max_timestamp, max_timestamp)
 
     @property
-    def batch_count(self) -> int:
-        return len(self._positions)
+    def largest_timestamp(self) -> int:
+        """Newest record timestamp, or the file's age when no record carries one (Kafka's
+        rule for time-based retention)."""
+        if self.max_timestamp >= 0:
+            return self.max_timestamp
+        return int(os.fstat(self._fd).st_mtime * 1000)
 
     # -- writes -------------------------------------------------------------------
-    def append(self, data: bytes | bytearray, headers: list[records.BatchHeader]) -> None:
-        """Append batches whose offsets are already assigned. ``headers`` carry positions
-        relative to ``data`` and the pre-assignment base offsets; the assigned last offset
-        is recomputed from ``data``."""
+    def append(self, data: bytes | bytearray, batches: list[AppendedBatch]) -> None:
+        """Append batches whose offsets are already assigned."""
         start = self.size
         try:
             written = os.write(self._fd, data)
@@ -105,42 +215,97 @@ class Segment:
         except OSError:
             os.ftruncate(self._fd, start)
             raise
-        for header in headers:
-            assigned = records.read_header(data, header.position)
-            self._index(assigned.last_offset, start + header.position, assigned.max_timestamp)
         self.size = start + len(data)
+        for batch in batches:
+            self._track(
+                start + batch.position,
+                batch.size,
+                batch.base_offset,
+                batch.last_offset,
+                batch.max_timestamp,
+            )
+
+    def seal(self) -> None:
+        """Called when the segment stops taking appends: record its max timestamp in the
+        time index, so retention and time lookups never need to scan it."""
+        if (
+            self.max_timestamp > self.time_index.max_timestamp
+            and self.next_offset > self.base_offset
+        ):
+            location = None
+            for location in self._walk(self.offset_index.last[1] if self.offset_index.last else 0):
+                pass
+            if location is not None:
+                self.time_index.append(self.max_timestamp, location.base_offset - self.base_offset)
 
     def flush(self) -> None:
         os.fdatasync(self._fd)
+        self.offset_index.flush()
+        self.time_index.flush()
 
     # -- reads --------------------------------------------------------------------
+    def locate(self, offset: int) -> BatchLocation | None:
+        """The batch holding ``offset`` (or the first one after it)."""
+        if offset >= self.next_offset:
+            return None
+        hint = self._read_hint
+        if hint is not None and hint[0] == offset:
+            position = hint[1]
+        else:
+            _relative, position = self.offset_index.lookup(max(offset - self.base_offset, 0))
+        for location in self._walk(position):
+            if location.last_offset >= offset:
+                return location
+        return None
+
     def read(self, offset: int, max_bytes: int) -> bytes:
         """Whole batches starting with the one containing ``offset``: as many as fit in
         ``max_bytes``, but always at least one (so a consumer can progress)."""
-        positions = self._positions
-        count = len(positions)
-        first = bisect_left(self._last_offsets, offset)
-        if first >= count:
+        first = self.locate(offset)
+        if first is None:
             return b""
-        start = positions[first]
-        limit = start + max(max_bytes, 0)
-        fitting = bisect_right(positions, limit)  # batches starting at or before limit
-        if fitting >= count and self.size <= limit:
-            end = self.size
-        elif fitting - 1 > first:
-            end = positions[fitting - 1]
-        else:
-            end = positions[first + 1] if first + 1 < count else self.size
-        return os.pread(self._fd, end - start, start)
+        if first.size >= max_bytes:
+            self._read_hint = (first.last_offset + 1, first.position + first.size)
+            return os.pread(self._fd, first.size, first.position)
+        chunk = os.pread(self._fd, min(max_bytes, self.size - first.position), first.position)
+        end = 0
+        last_offset = first.last_offset
+        limit = len(chunk)
+        while end + records.LOG_OVERHEAD <= limit:
+            base_offset, length = _PEEK.unpack_from(chunk, end)
+            size = records.LOG_OVERHEAD + length
+            if end + size > limit or end + records.HEADER_SIZE > limit:
+                break
+            last_offset = base_offset + _LAST_DELTA.unpack_from(chunk, end + 23)[0]
+            end += size
+        self._read_hint = (last_offset + 1, first.position + end)
+        return chunk[:end] if end < limit else chunk
 
-    def offset_for_timestamp(self, timestamp: int) -> int | None:
-        """Base position search: the first batch whose max_timestamp >= ``timestamp``;
-        returns that batch's first offset, or None when no batch qualifies."""
-        for index, max_timestamp in enumerate(self._max_timestamps):
-            if max_timestamp >= timestamp:
-                previous_last = self._last_offsets[index - 1] if index else self.base_offset - 1
-                return previous_last + 1
+    def batches_from_timestamp(self, timestamp: int) -> BatchLocation | None:
+        """The first batch whose max_timestamp is at or after ``timestamp``."""
+        if self.max_timestamp < timestamp:
+            return None
+        relative = self.time_index.lookup(timestamp)
+        _r, position = self.offset_index.lookup(relative) if relative is not None else (0, 0)
+        for location in self._walk(position):
+            if location.max_timestamp >= timestamp:
+                return location
         return None
 
+    def read_batch(self, location: BatchLocation) -> bytes:
+        return os.pread(self._fd, location.size, location.position)
+
+    def iter_batches(self) -> Iterator[BatchLocation]:
+        """Every batch location in file order (for the log cleaner and tools)."""
+        return self._walk(0)
+
+    # -- lifecycle ----------------------------------------------------------------
     def close(self) -> None:
         os.close(self._fd)
+        self.offset_index.close()
+        self.time_index.close()
+
+    def delete(self) -> None:
+        self.close()
+        for path in (self.path, self.offset_index.path, self.time_index.path):
+            path.unlink(missing_ok=True)

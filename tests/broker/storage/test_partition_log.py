@@ -9,20 +9,23 @@ import pytest
 
 from broker.errors import BrokerError, ErrorCode
 from broker.protocol import records
+from broker.storage.log_config import LogConfig
 from broker.storage.partition_log import PartitionLog
 from tests.support.wire import record_batch
 
 TOPIC_ID = uuid.uuid4()
 
 
-def open_log(directory: Path, segment_bytes: int = 1 << 30) -> PartitionLog:
+def open_log(
+    directory: Path, segment_bytes: int = 1 << 30, *, clean: bool = True, **settings: object
+) -> PartitionLog:
     return PartitionLog(
         directory,
         topic="t",
         partition=0,
         topic_id=TOPIC_ID,
-        segment_bytes=segment_bytes,
-        flush_interval_messages=2**62,
+        config=LogConfig(segment_bytes=segment_bytes, **settings),  # type: ignore[arg-type]
+        clean_shutdown=clean,
     )
 
 
@@ -92,7 +95,7 @@ def test_reopen_truncates_a_torn_tail_and_keeps_whole_batches(tmp_path: Path) ->
     segment = tmp_path / "t-0" / "00000000000000000000.log"
     whole = segment.read_bytes()
     segment.write_bytes(whole + record_batch([(b"k", b"torn")])[:30])  # crash mid-write
-    reopened = open_log(tmp_path / "t-0")
+    reopened = open_log(tmp_path / "t-0", clean=False)
     assert reopened.log_end_offset == 3
     assert segment.stat().st_size == len(whole)
     assert append(reopened, b"d") == 3
@@ -107,7 +110,7 @@ def test_reopen_drops_a_batch_whose_crc_does_not_match(tmp_path: Path) -> None:
     data = bytearray(segment.read_bytes())
     data[-1] ^= 0xFF  # corrupt the last batch's payload
     segment.write_bytes(bytes(data))
-    reopened = open_log(tmp_path / "t-0")
+    reopened = open_log(tmp_path / "t-0", clean=False)
     assert reopened.log_end_offset == 1
 
 
@@ -132,3 +135,15 @@ def test_failed_write_leaves_the_log_unchanged(
     assert append(log, b"c") == 1
     log.close()
     assert open_log(tmp_path / "t-0").log_end_offset == 2
+
+
+def test_even_a_clean_open_never_appends_after_a_partial_batch(tmp_path: Path) -> None:
+    log = open_log(tmp_path / "t-0")
+    append(log, b"a")
+    log.close()
+    segment = tmp_path / "t-0" / "00000000000000000000.log"
+    whole = segment.read_bytes()
+    segment.write_bytes(whole + b"\x00" * 20)
+    reopened = open_log(tmp_path / "t-0", clean=True)
+    assert append(reopened, b"b") == 1
+    assert offsets_in(reopened.read(0, 1 << 20)) == [0, 1]
