@@ -228,15 +228,18 @@ class Segment:
     def seal(self) -> None:
         """Called when the segment stops taking appends: record its max timestamp in the
         time index, so retention and time lookups never need to scan it."""
-        if (
-            self.max_timestamp > self.time_index.max_timestamp
-            and self.next_offset > self.base_offset
-        ):
-            location = None
-            for location in self._walk(self.offset_index.last[1] if self.offset_index.last else 0):
-                pass
-            if location is not None:
-                self.time_index.append(self.max_timestamp, location.base_offset - self.base_offset)
+        if self.max_timestamp <= self.time_index.max_timestamp:
+            return
+        last = self._last_batch()
+        if last is not None:
+            self.time_index.append(self.max_timestamp, last.base_offset - self.base_offset)
+
+    def _last_batch(self) -> BatchLocation | None:
+        last = None
+        start = self.offset_index.last[1] if self.offset_index.last else 0
+        for location in self._walk(start):
+            last = location
+        return last
 
     def flush(self) -> None:
         os.fdatasync(self._fd)
