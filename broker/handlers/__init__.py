@@ -3,6 +3,7 @@
 from broker.handlers import (
     api_versions,
     create_topics,
+    delete_records,
     delete_topics,
     fetch,
     init_producer_id,
@@ -21,6 +22,7 @@ REGISTRY = HandlerRegistry(
         api_versions.handle,
         create_topics.handle,
         delete_topics.handle,
+        delete_records.handle,
         init_producer_id.handle,
     ]
 )

@@ -3,7 +3,8 @@
 Advertised from v0 (librdkafka turns compression off when Produce's minimum is above 0,
 KAFKA-18659); v0-2 predate RecordBatch v2 and are refused when actually sent. acks=0
 gets no response at all; with one replica, acks=1 and acks=-1 (all) are acknowledged
-once the batches are written to the log.
+once the batches are written to the log, and on ``flush.mode=durable`` topics acks=all
+waits for a group-commit fdatasync (:mod:`broker.server.flusher`).
 
 Records are validated and shaped for the topic by ``records.prepare_produce`` (Kafka's
 LogValidator: timestamps, keys on compacted topics, inner records of compressed
@@ -22,6 +23,8 @@ from broker.handlers.context import RequestContext
 from broker.handlers.registry import api
 from broker.protocol import records
 from broker.protocol.messages import build
+from broker.storage.log_config import FlushMode
+from broker.storage.partition_log import PartitionLog
 
 log = logging.getLogger(__name__)
 
@@ -37,15 +40,17 @@ class _Outcome:
     message: str | None = None
     log_append_time_ms: int | None = None
     record_errors: tuple[tuple[int, str], ...] = ()
+    durable_log: PartitionLog | None = None  # set when acks=all must wait for fdatasync
 
 
-def _append(ctx: RequestContext, topic: str, partition: object) -> _Outcome:
+def _append(ctx: RequestContext, topic: str, partition: object, acks: int) -> _Outcome:
     broker = ctx.broker
     try:
         partition_log = broker.partition_log(topic, partition.index)  # type: ignore[attr-defined]
+        log_config = broker.log_config(topic)
         prepared = records.prepare_produce(
             partition.records or b"",  # type: ignore[attr-defined]
-            log_config=broker.log_config(topic),
+            log_config=log_config,
             allow_zstd=ctx.version >= ZSTD_MIN_VERSION,
         )
         record = broker.metadata.topic(topic)
@@ -61,12 +66,29 @@ def _append(ctx: RequestContext, topic: str, partition: object) -> _Outcome:
         return _Outcome(
             exc.code, message=exc.message, record_errors=getattr(exc, "record_errors", ())
         )
+    durable = acks == -1 and log_config.flush_mode is FlushMode.DURABLE
     return _Outcome(
         ErrorCode.none,
         base_offset,
         partition_log.log_start_offset,
         log_append_time_ms=prepared.log_append_time_ms,
+        durable_log=partition_log if durable else None,
     )
+
+
+async def _await_durability(ctx: RequestContext, outcomes: list[list[_Outcome]]) -> None:
+    """acks=all on flush.mode=durable topics: answer only after a group-commit
+    fdatasync covered the write; if it fails, those partitions get KAFKA_STORAGE_ERROR."""
+    durable = [o.durable_log for row in outcomes for o in row if o.durable_log is not None]
+    if not durable:
+        return
+    try:
+        await ctx.broker.flusher.flush(durable)
+    except BrokerError as exc:
+        for row in outcomes:
+            for index, outcome in enumerate(row):
+                if outcome.durable_log is not None:
+                    row[index] = _Outcome(exc.code, message=exc.message)
 
 
 def _record_errors(ctx: RequestContext, outcome: _Outcome) -> tuple[object, ...]:
@@ -89,19 +111,29 @@ def _append_time(ms: int | None) -> datetime.datetime | None:
 async def handle(ctx: RequestContext, request: object) -> object | None:
     response = ctx.response
     acks = request.acks  # type: ignore[attr-defined]
-    appended = False
-    topics = []
+    outcomes: list[list[_Outcome]] = []
     for topic_data in request.topic_data:  # type: ignore[attr-defined]
-        partitions = []
+        row = []
         for partition in topic_data.partition_data:
             if acks not in VALID_ACKS:
-                outcome = _Outcome(
-                    ErrorCode.invalid_required_acks, message=f"acks={acks} is not -1, 0 or 1"
+                row.append(
+                    _Outcome(
+                        ErrorCode.invalid_required_acks, message=f"acks={acks} is not -1, 0 or 1"
+                    )
                 )
             else:
-                outcome = _append(ctx, topic_data.name, partition)
-                appended |= outcome.error == ErrorCode.none
-            partitions.append(
+                row.append(_append(ctx, topic_data.name, partition, acks))
+        outcomes.append(row)
+    if any(o.error == ErrorCode.none for row in outcomes for o in row):
+        ctx.broker.appends.notify()
+    if acks == 0:
+        return None
+    await _await_durability(ctx, outcomes)
+    topics = [
+        build(
+            response.TopicProduceResponse,
+            name=topic_data.name,
+            partition_responses=tuple(
                 build(
                     response.PartitionProduceResponse,
                     index=partition.index,
@@ -112,18 +144,11 @@ async def handle(ctx: RequestContext, request: object) -> object | None:
                     record_errors=_record_errors(ctx, outcome),
                     error_message=outcome.message,
                 )
-            )
-        topics.append(
-            build(
-                response.TopicProduceResponse,
-                name=topic_data.name,
-                partition_responses=tuple(partitions),
-            )
+                for partition, outcome in zip(topic_data.partition_data, row, strict=True)
+            ),
         )
-    if appended:
-        ctx.broker.appends.notify()
-    if acks == 0:
-        return None
+        for topic_data, row in zip(request.topic_data, outcomes, strict=True)  # type: ignore[attr-defined]
+    ]
     return build(
         response.ProduceResponse, responses=tuple(topics), throttle_time=datetime.timedelta(0)
     )

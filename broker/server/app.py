@@ -22,6 +22,7 @@ from broker.handlers.registry import HandlerRegistry
 from broker.protocol import messages
 from broker.protocol.connection import KafkaConnection, Request
 from broker.server.state import BrokerState
+from broker.server.tasks import BackgroundTasks
 
 log = logging.getLogger("broker.server")
 
@@ -126,6 +127,13 @@ async def serve(config: BrokerConfig) -> None:
     state = BrokerState(config)
     server = BrokerServer(state)
     await server.start()
+    tasks = BackgroundTasks(
+        state,
+        retention_check_interval_ms=int(
+            config.extra.get("log.retention.check.interval.ms", "300000")
+        ),
+    )
+    tasks.start()
     log.info(
         "Headwater broker started: node.id %d, cluster.id %s, log.dirs %s, advertised %s",
         config.node_id,
@@ -139,6 +147,7 @@ async def serve(config: BrokerConfig) -> None:
         loop.add_signal_handler(sig, stopping.set)
     await stopping.wait()
     log.info("shutting down")
+    await tasks.stop()
     await server.stop()
     log.info("stopped cleanly")
 

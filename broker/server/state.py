@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from broker.cluster.metadata import FileMetadataStore, TopicRecord, validate_topic_name
 from broker.config import BrokerConfig
 from broker.errors import BrokerError, ErrorCode
+from broker.server.flusher import GroupCommitFlusher
 from broker.storage.log_config import LogConfig
 from broker.storage.log_manager import LogManager
 from broker.storage.partition_log import PartitionLog
@@ -46,6 +47,7 @@ class BrokerState:
         self.metadata = FileMetadataStore(config.log_dir, node_id=config.node_id)
         self.logs = LogManager(config.log_dir)
         self.appends = AppendNotifier()
+        self.flusher = GroupCommitFlusher()
         for topic in self.metadata.topics():
             for partition in topic.partitions:
                 self.logs.open(

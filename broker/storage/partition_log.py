@@ -231,6 +231,10 @@ class PartitionLog:
     def flush(self) -> None:
         """fdatasync the active segment (sealed segments were flushed when sealed)."""
         self.segments[-1].flush()
+        self.mark_flushed()
+
+    def mark_flushed(self) -> None:
+        """Record that everything appended so far is on stable storage."""
         self._unflushed_messages = 0
         self.last_flush_ms = _now_ms()
 
