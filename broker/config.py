@@ -4,6 +4,9 @@ Read the way ``kafka-server-start.sh`` reads them: a Java-style properties file
 (``--config FILE``) and then ``--override KEY=VALUE`` pairs, later ones winning.
 Unknown keys are kept (and logged by the caller) so a Kafka ``server.properties``
 loads without edits; known keys are parsed and validated into :class:`BrokerConfig`.
+The ``log.*`` defaults of topic configs (``log.retention.hours``, ``log.cleanup.policy``
+...) are validated against their definitions in :mod:`broker.cluster.config_catalog`
+and kept as given in ``properties``, from which every topic's settings are resolved.
 """
 
 from __future__ import annotations
@@ -13,6 +16,9 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from broker.cluster.config_catalog import BROKER_CONFIGS
+from broker.cluster.config_def import InvalidConfigError
 
 
 class ConfigError(ValueError):
@@ -90,6 +96,8 @@ class BrokerConfig:
     log_segment_bytes: int = 1073741824
     log_flush_interval_messages: int = 2**63 - 1
     extra: Mapping[str, str] = field(default_factory=dict)
+    properties: Mapping[str, str] = field(default_factory=dict)
+    """Every known key as given (file, then overrides): the STATIC_BROKER_CONFIG layer."""
 
     @property
     def effective_advertised_listeners(self) -> tuple[Listener, ...]:
@@ -178,13 +186,22 @@ def load_config(config_file: Path | None = None, overrides: Iterable[str] = ()) 
 def config_from_properties(props: Mapping[str, str]) -> BrokerConfig:
     values: dict[str, object] = {}
     extra: dict[str, str] = {}
+    known: dict[str, str] = {}
     for key, value in props.items():
         parser = _PARSERS.get(key)
-        if parser is None:
+        definition = BROKER_CONFIGS.get(key)
+        if parser is None and definition is None:
             extra[key] = value
             continue
-        attr, parsed = parser(key, value)
-        values[attr] = parsed
+        known[key] = value
+        if parser is not None:
+            attr, parsed = parser(key, value)
+            values[attr] = parsed
+        else:
+            try:
+                definition.parse(value)  # type: ignore[union-attr]
+            except InvalidConfigError as exc:
+                raise ConfigError(exc.message) from None
     if values.get("log_dirs") == ():
         raise ConfigError("log.dirs: at least one directory is required")
-    return BrokerConfig(**values, extra=extra)  # type: ignore[arg-type]
+    return BrokerConfig(**values, extra=extra, properties=known)  # type: ignore[arg-type]

@@ -3,7 +3,9 @@
 On-disk format
     ``<log.dirs>/meta.properties``: Kafka's ``version``/``cluster.id``/``node.id``, written
     once on first start. ``<log.dirs>/__cluster_metadata/topics.json``: every topic with
-    its ID, configs and partitions (leader, leader epoch, replicas). Rewritten whole on
+    its ID, config overrides and partitions (leader, leader epoch, replicas), the
+    dynamic broker configs by resource name (``""``: cluster default, ``"<node.id>"``:
+    one broker) and the producer-ID block reservation. Rewritten whole on
     every change: write to a temp file, fsync, rename, fsync the directory; so after a
     crash the file is either the old or the new version, never a mix.
 
@@ -68,6 +70,87 @@ class TopicRecord:
     is_internal: bool = False
 
 
+MAX_PARTITIONS_PER_REQUEST = 10_000  # Kafka's controller refuses bigger batches
+
+
+def plan_new_partitions(
+    topic: TopicRecord,
+    count: int,
+    assignments: list[list[int]] | None,
+    brokers: list[int],
+) -> list[list[int]]:
+    """Replica lists of the partitions CreatePartitions adds to grow ``topic`` to ``count``.
+
+    Kafka's rules and messages: the count must grow (INVALID_PARTITIONS); manual
+    assignments need one non-empty list per new partition, of registered brokers, each
+    once, as many as the existing partitions have (INVALID_REPLICA_ASSIGNMENT).
+    Without assignments every new partition gets the replicas of the first brokers.
+    """
+    current = len(topic.partitions)
+    if count == current:
+        raise BrokerError(
+            ErrorCode.invalid_partitions, f"Topic already has {current} partition(s)."
+        )
+    if count < current:
+        raise BrokerError(
+            ErrorCode.invalid_partitions,
+            f"The topic {topic.name} currently has {current} partition(s); "
+            f"{count} would not be an increase.",
+        )
+    additional = count - current
+    if additional > MAX_PARTITIONS_PER_REQUEST:
+        raise BrokerError(
+            ErrorCode.policy_violation, "Excessively large number of partitions per request."
+        )
+    factor = len(topic.partitions[0].replicas) if topic.partitions else 1
+    if assignments is None:
+        if factor > len(brokers):
+            raise BrokerError(
+                ErrorCode.invalid_replication_factor,
+                f"Unable to replicate the partition {factor} time(s): only "
+                f"{len(brokers)} broker(s) are registered.",
+            )
+        return [list(brokers[:factor]) for _ in range(additional)]
+    if len(assignments) != additional:
+        raise BrokerError(
+            ErrorCode.invalid_replica_assignment,
+            f"Attempted to add {additional} additional partition(s), but only "
+            f"{len(assignments)} assignment(s) were specified.",
+        )
+    for replicas in assignments:
+        _check_manual_assignment(replicas, factor, brokers)
+    return [list(replicas) for replicas in assignments]
+
+
+def _check_manual_assignment(replicas: list[int], factor: int, brokers: list[int]) -> None:
+    if not replicas:
+        raise BrokerError(
+            ErrorCode.invalid_replica_assignment,
+            "The manual partition assignment includes an empty replica list.",
+        )
+    previous = None
+    for broker_id in sorted(replicas):
+        if broker_id not in brokers:
+            raise BrokerError(
+                ErrorCode.invalid_replica_assignment,
+                f"The manual partition assignment includes broker {broker_id}, but no such "
+                "broker is registered.",
+            )
+        if broker_id == previous:
+            raise BrokerError(
+                ErrorCode.invalid_replica_assignment,
+                f"The manual partition assignment includes the broker {broker_id} more than once.",
+            )
+        previous = broker_id
+    if len(replicas) != factor:
+        raise BrokerError(
+            ErrorCode.invalid_replica_assignment,
+            f"The manual partition assignment includes a partition with {len(replicas)} "
+            "replica(s), but this is not consistent with previous partitions, which have "
+            f"{factor} replica(s).",
+        )
+
+
 class MetadataStore(Protocol):
     cluster_id: str
     node_id: int
@@ -79,6 +162,10 @@ class MetadataStore(Protocol):
         self, name: str, num_partitions: int, replicas: list[int], configs: dict[str, str]
     ) -> TopicRecord: ...
     def delete_topic(self, name: str) -> TopicRecord: ...
+    def alter_topic_configs(self, name: str, configs: dict[str, str]) -> TopicRecord: ...
+    def add_partitions(self, name: str, assignments: list[list[int]]) -> TopicRecord: ...
+    def broker_configs(self, resource_name: str) -> dict[str, str]: ...
+    def alter_broker_configs(self, resource_name: str, configs: dict[str, str]) -> None: ...
     def allocate_producer_id(self) -> int: ...
 
 
@@ -112,6 +199,7 @@ class FileMetadataStore:
         self._path = self._dir / "topics.json"
         self._producer_id_block_end = 0
         self._next_producer_id = 0
+        self._broker_configs: dict[str, dict[str, str]] = {}
         self._topics: dict[str, TopicRecord] = self._load()
         self._next_producer_id = self._producer_id_block_end
 
@@ -136,6 +224,10 @@ class FileMetadataStore:
             return {}
         raw = json.loads(self._path.read_text(encoding="utf-8"))
         self._producer_id_block_end = int(raw.get("producer_id_block_end", 0))
+        self._broker_configs = {
+            str(resource): dict(configs)
+            for resource, configs in raw.get("broker_configs", {}).items()
+        }
         topics = {}
         for item in raw["topics"]:
             topics[item["name"]] = TopicRecord(
@@ -151,6 +243,7 @@ class FileMetadataStore:
         payload = {
             "version": 1,
             "producer_id_block_end": self._producer_id_block_end,
+            "broker_configs": {r: c for r, c in self._broker_configs.items() if c},
             "topics": [
                 {
                     "name": t.name,
@@ -200,6 +293,41 @@ class FileMetadataStore:
         self._topics[name] = record
         self._save()
         return record
+
+    def _existing(self, name: str) -> TopicRecord:
+        record = self._topics.get(name)
+        if record is None:
+            raise BrokerError(
+                ErrorCode.unknown_topic_or_partition, f"The topic '{name}' does not exist."
+            )
+        return record
+
+    def alter_topic_configs(self, name: str, configs: dict[str, str]) -> TopicRecord:
+        """Replace a topic's config overrides (validated by the caller)."""
+        record = self._existing(name)
+        record.configs = dict(configs)
+        self._save()
+        return record
+
+    def add_partitions(self, name: str, assignments: list[list[int]]) -> TopicRecord:
+        """Append one partition per replica list; its leader is the first replica."""
+        record = self._existing(name)
+        start = len(record.partitions)
+        record.partitions.extend(
+            PartitionRecord(start + i, leader_id=replicas[0], leader_epoch=0, replicas=replicas)
+            for i, replicas in enumerate(assignments)
+        )
+        self._save()
+        return record
+
+    def broker_configs(self, resource_name: str) -> dict[str, str]:
+        """Dynamic broker configs of ``""`` (cluster default) or ``"<node.id>"``."""
+        return dict(self._broker_configs.get(resource_name, {}))
+
+    def alter_broker_configs(self, resource_name: str, configs: dict[str, str]) -> None:
+        """Replace the dynamic configs of a broker resource (validated by the caller)."""
+        self._broker_configs[resource_name] = dict(configs)
+        self._save()
 
     def allocate_producer_id(self) -> int:
         """A producer ID never handed out before, also across restarts: IDs are reserved

@@ -1,11 +1,16 @@
 """One module per Kafka API; :data:`REGISTRY` lists them and feeds ApiVersions."""
 
 from broker.handlers import (
+    alter_configs,
     api_versions,
+    create_partitions,
     create_topics,
     delete_records,
     delete_topics,
+    describe_cluster,
+    describe_configs,
     fetch,
+    incremental_alter_configs,
     init_producer_id,
     list_offsets,
     metadata,
@@ -24,6 +29,11 @@ REGISTRY = HandlerRegistry(
         delete_topics.handle,
         delete_records.handle,
         init_producer_id.handle,
+        describe_configs.handle,
+        alter_configs.handle,
+        create_partitions.handle,
+        incremental_alter_configs.handle,
+        describe_cluster.handle,
     ]
 )
 

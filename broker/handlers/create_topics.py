@@ -1,8 +1,11 @@
 """CreateTopics (key 19): create topics with partitions, replication factor and configs.
 
 -1 partitions / replication factor take ``num.partitions`` /
-``default.replication.factor``. Manual assignments may name only live brokers.
-``validate_only`` checks everything and creates nothing.
+``default.replication.factor``. Manual assignments may name only live brokers. Configs
+are checked against Kafka's topic config definitions (INVALID_CONFIG with Kafka's
+message, e.g. "Unknown topic config name: x"); v5+ responses carry the topic's full
+effective config list, sorted by name, as Kafka's do. ``validate_only`` checks
+everything and creates nothing.
 """
 
 from __future__ import annotations
@@ -14,8 +17,6 @@ from broker.errors import BrokerError, ErrorCode
 from broker.handlers.context import RequestContext
 from broker.handlers.registry import api
 from broker.protocol.messages import build
-
-DYNAMIC_TOPIC_CONFIG = 1
 
 
 def _partitions_from_assignments(ctx: RequestContext, topic: object) -> tuple[int, int]:
@@ -44,7 +45,7 @@ def _create(ctx: RequestContext, topic: object, validate_only: bool) -> object:
     response = ctx.response
     num_partitions = topic.num_partitions  # type: ignore[attr-defined]
     replication_factor = topic.replication_factor  # type: ignore[attr-defined]
-    configs = {c.name: c.value for c in topic.configs if c.value is not None}  # type: ignore[attr-defined]
+    configs = {c.name: c.value for c in topic.configs}  # type: ignore[attr-defined]
     try:
         if topic.assignments:  # type: ignore[attr-defined]
             num_partitions, replication_factor = _partitions_from_assignments(ctx, topic)
@@ -73,13 +74,15 @@ def _create(ctx: RequestContext, topic: object, validate_only: bool) -> object:
         tuple(
             build(
                 response.CreatableTopicConfigs,
-                name=name,
-                value=value,
-                read_only=False,
-                config_source=DYNAMIC_TOPIC_CONFIG,
-                is_sensitive=False,
+                name=entry.name,
+                value=entry.value,
+                read_only=entry.read_only,
+                config_source=int(entry.source),
+                is_sensitive=entry.is_sensitive,
             )
-            for name, value in sorted(configs.items())
+            for entry in ctx.broker.configs.describe_new_topic(
+                {name: value for name, value in configs.items() if value is not None}
+            )
         )
         if hasattr(response, "CreatableTopicConfigs")
         else None

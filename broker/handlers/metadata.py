@@ -2,7 +2,8 @@
 
 Topics named in the request that do not exist are created when
 ``auto.create.topics.enable`` is on and the request allows it (v4+; always for v0-3),
-as Kafka does; otherwise they get UNKNOWN_TOPIC_OR_PARTITION.
+as Kafka does; otherwise they get UNKNOWN_TOPIC_OR_PARTITION. A name that is not a
+legal topic name gets INVALID_TOPIC_EXCEPTION either way, as in Kafka.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import datetime
 import logging
 
-from broker.cluster.metadata import TopicRecord
+from broker.cluster.metadata import TopicRecord, validate_topic_name
 from broker.errors import BrokerError, ErrorCode
 from broker.handlers.context import RequestContext
 from broker.handlers.registry import api
@@ -72,6 +73,10 @@ def _requested_topic(ctx: RequestContext, requested: object, auto_create: bool) 
     if record is not None:
         return _topic_entry(ctx, record)
     if not auto_create:
+        try:
+            validate_topic_name(name)
+        except BrokerError as exc:
+            return _error_entry(ctx, name, exc.code)
         return _error_entry(ctx, name, ErrorCode.unknown_topic_or_partition)
     try:
         record = broker.create_topic(name)

@@ -1,8 +1,10 @@
 """The broker's state object: config, cluster metadata, logs, and append notification.
 
 One instance per broker process, passed to every handler through the request context:
-no module-level mutable state. Topic lifecycle (create, auto-create, delete) lives here
-so CreateTopics, Metadata auto-creation and DeleteTopics share one path.
+no module-level mutable state. Topic lifecycle (create, auto-create, delete, add
+partitions) lives here so CreateTopics, Metadata auto-creation, DeleteTopics and
+CreatePartitions share one path; configs and each topic's LogConfig live in
+:class:`~broker.server.config_manager.ConfigManager` (``self.configs``).
 """
 
 from __future__ import annotations
@@ -13,9 +15,15 @@ import logging
 import uuid
 from collections.abc import Mapping
 
-from broker.cluster.metadata import FileMetadataStore, TopicRecord, validate_topic_name
+from broker.cluster.metadata import (
+    FileMetadataStore,
+    TopicRecord,
+    plan_new_partitions,
+    validate_topic_name,
+)
 from broker.config import BrokerConfig
 from broker.errors import BrokerError, ErrorCode
+from broker.server.config_manager import ConfigManager
 from broker.server.flusher import GroupCommitFlusher
 from broker.storage.log_config import LogConfig
 from broker.storage.log_manager import LogManager
@@ -46,6 +54,7 @@ class BrokerState:
         self.node_id = config.node_id
         self.metadata = FileMetadataStore(config.log_dir, node_id=config.node_id)
         self.logs = LogManager(config.log_dir)
+        self.configs = ConfigManager(config, self.metadata, self.logs)
         self.appends = AppendNotifier()
         self.flusher = GroupCommitFlusher()
         for topic in self.metadata.topics():
@@ -103,17 +112,20 @@ class BrokerState:
         *,
         num_partitions: int = -1,
         replication_factor: int = -1,
-        configs: Mapping[str, str] | None = None,
+        configs: Mapping[str, str | None] | None = None,
         validate_only: bool = False,
     ) -> TopicRecord:
+        validate_topic_name(name)
+        if self.metadata.topic(name) is not None:
+            raise BrokerError(ErrorCode.topic_already_exists, f"Topic '{name}' already exists.")
         partitions = self.resolve_partition_count(num_partitions)
         replicas = self.resolve_replicas(replication_factor)
+        self.configs.validate_new_topic(configs or {})
         if validate_only:
-            validate_topic_name(name)
-            if self.metadata.topic(name) is not None:
-                raise BrokerError(ErrorCode.topic_already_exists, f"Topic '{name}' already exists.")
             return TopicRecord(name=name, topic_id=uuid.UUID(int=0), partitions=[])
-        record = self.metadata.create_topic(name, partitions, replicas, dict(configs or {}))
+        record = self.metadata.create_topic(
+            name, partitions, replicas, {k: v for k, v in (configs or {}).items() if v is not None}
+        )
         for partition in record.partitions:
             self.logs.open(
                 name, partition.partition_index, record.topic_id, log_config=self.log_config(name)
@@ -125,19 +137,41 @@ class BrokerState:
         if not self.config.delete_topic_enable:
             raise BrokerError(ErrorCode.topic_deletion_disabled, "Topic deletion is disabled.")
         record = self.metadata.delete_topic(name)
+        self.configs.forget(name)
         for partition in record.partitions:
             self.logs.delete(name, partition.partition_index, record.topic_id)
         log.info("deleted topic %s", name)
         return record
 
+    def create_partitions(
+        self,
+        name: str,
+        count: int,
+        assignments: list[list[int]] | None = None,
+        *,
+        validate_only: bool = False,
+    ) -> TopicRecord:
+        """Grow a topic to ``count`` partitions (Kafka's rules: increase only)."""
+        record = self.metadata.topic(name)
+        if record is None:
+            raise BrokerError(
+                ErrorCode.unknown_topic_or_partition, f"The topic '{name}' does not exist."
+            )
+        new_replicas = plan_new_partitions(record, count, assignments, [self.node_id])
+        if validate_only:
+            return record
+        start = len(record.partitions)
+        record = self.metadata.add_partitions(name, new_replicas)
+        for partition in record.partitions[start:]:
+            self.logs.open(
+                name, partition.partition_index, record.topic_id, log_config=self.log_config(name)
+            )
+        log.info("topic %s: %d partitions (was %d)", name, len(record.partitions), start)
+        return record
+
     def log_config(self, topic: str) -> LogConfig:
-        """The effective log settings of a topic (broker defaults until topic configs are
-        resolved by broker.cluster.configs)."""
-        return LogConfig(
-            segment_bytes=self.config.log_segment_bytes,
-            flush_messages=self.config.log_flush_interval_messages,
-            max_message_bytes=self.config.message_max_bytes,
-        )
+        """The effective log settings of a topic: its overrides, then broker defaults."""
+        return self.configs.log_config(topic)
 
     def partition_log(self, topic: str, partition: int) -> PartitionLog:
         """The log of a partition this broker leads, or UNKNOWN_TOPIC_OR_PARTITION."""

@@ -54,6 +54,9 @@ class LogConfig:
     message_timestamp_before_max_ms: int = NO_LIMIT
     message_timestamp_after_max_ms: int = NO_LIMIT
     compression_type: str = "producer"
+    min_insync_replicas: int = 1  # acks=all needs this many in-sync replicas
+    preallocate: bool = False
+    unclean_leader_election_enable: bool = False
 
     @property
     def compact(self) -> bool:

@@ -59,7 +59,10 @@ def test_create_topics_creates_partitions_visible_in_metadata(
     result = create(wire, topic_name, partitions=4)
     assert result.error_code == ErrorCode.none
     assert result.num_partitions == 4 and result.replication_factor == 1
-    assert [(c.name, c.value) for c in result.configs] == [("retention.ms", "60000")]
+    configs = {c.name: (c.value, c.config_source) for c in result.configs}
+    assert [c.name for c in result.configs] == sorted(configs)  # every topic config, by name
+    assert configs["retention.ms"] == ("60000", 1)  # DYNAMIC_TOPIC_CONFIG
+    assert configs["cleanup.policy"] == ("delete", 5)  # DEFAULT_CONFIG
     (topic,) = metadata(wire, [topic_name]).topics
     assert topic.error_code == ErrorCode.none
     assert topic.topic_id == result.topic_id

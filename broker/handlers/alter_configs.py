@@ -1,0 +1,50 @@
+"""AlterConfigs (key 33): replace all dynamic configs of a topic or broker resource.
+
+The legacy, non-incremental API: every override the request does not name is removed
+(back to the broker default), as in Kafka; a null value also means "no override".
+Topic values are validated against Kafka's definitions (INVALID_CONFIG with Kafka's
+message); broker resources ``""`` (cluster default) and ``"<node.id>"`` accept only the
+configs Headwater applies at runtime. ``validate_only`` checks and changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from broker.cluster.configs import ResourceType
+from broker.errors import ErrorCode
+from broker.handlers.config_resources import check_resource, each_resource
+from broker.handlers.context import RequestContext
+from broker.handlers.registry import api
+from broker.protocol.messages import build
+
+
+@api(key=33, min_version=0, max_version=2)
+async def handle(ctx: RequestContext, request: object) -> object:
+    response = ctx.response
+    validate_only = request.validate_only  # type: ignore[attr-defined]
+    configs = ctx.broker.configs
+
+    def alter(resource: object) -> None:
+        name = resource.resource_name  # type: ignore[attr-defined]
+        kind = check_resource(resource.resource_type, name)  # type: ignore[attr-defined]
+        new = {c.name: c.value for c in resource.configs}  # type: ignore[attr-defined]
+        if kind == ResourceType.TOPIC:
+            configs.alter_topic(name, new, validate_only=validate_only)
+        else:
+            configs.alter_broker(name, new, validate_only=validate_only)
+
+    def result(resource: object, error: ErrorCode, message: str | None) -> object:
+        return build(
+            response.AlterConfigsResourceResponse,
+            error_code=error,
+            error_message=message,
+            resource_type=resource.resource_type,  # type: ignore[attr-defined]
+            resource_name=resource.resource_name,  # type: ignore[attr-defined]
+        )
+
+    return build(
+        response.AlterConfigsResponse,
+        throttle_time=datetime.timedelta(0),
+        responses=tuple(each_resource(request.resources, alter, result)),  # type: ignore[attr-defined]
+    )

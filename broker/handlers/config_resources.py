@@ -1,0 +1,60 @@
+"""What the config APIs (DescribeConfigs, AlterConfigs, IncrementalAlterConfigs) share:
+resource types, duplicate detection and the per-resource error convention."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
+from broker.cluster.configs import ResourceType
+from broker.cluster.metadata import validate_topic_name
+from broker.errors import BrokerError, ErrorCode
+
+R = TypeVar("R")
+
+SUPPORTED = (ResourceType.TOPIC, ResourceType.BROKER)
+
+
+def check_resource(resource_type: int, resource_name: str) -> ResourceType:
+    """The resource type if Headwater serves it; INVALID_REQUEST otherwise, and
+    INVALID_TOPIC_EXCEPTION for an illegal topic name."""
+    try:
+        kind = ResourceType(resource_type)
+    except ValueError:
+        raise BrokerError(
+            ErrorCode.invalid_request, f"Unknown resource type {resource_type}."
+        ) from None
+    if kind not in SUPPORTED:
+        raise BrokerError(ErrorCode.invalid_request, f"Unsupported resource type: {kind.name}")
+    if kind == ResourceType.TOPIC:
+        validate_topic_name(resource_name)
+    return kind
+
+
+def each_resource(
+    resources: Iterable[object],
+    handle: Callable[[object], None],
+    result: Callable[[object, ErrorCode, str | None], R],
+) -> list[R]:
+    """Run ``handle`` per resource and build one ``result`` each; a BrokerError becomes
+    that resource's error. A resource named twice gets one INVALID_REQUEST "Duplicate
+    resource." and is not changed (Kafka's AlterConfigs behaviour)."""
+    resources = list(resources)
+    counts = Counter((r.resource_type, r.resource_name) for r in resources)  # type: ignore[attr-defined]
+    answered: set[tuple[int, str]] = set()
+    results = []
+    for resource in resources:
+        key = (resource.resource_type, resource.resource_name)  # type: ignore[attr-defined]
+        if counts[key] > 1:
+            if key not in answered:
+                answered.add(key)
+                results.append(result(resource, ErrorCode.invalid_request, "Duplicate resource."))
+            continue
+        try:
+            handle(resource)
+        except BrokerError as exc:
+            results.append(result(resource, exc.code, exc.message))
+            continue
+        results.append(result(resource, ErrorCode.none, None))
+    return results

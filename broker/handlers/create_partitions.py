@@ -1,0 +1,58 @@
+"""CreatePartitions (key 37): grow topics to a new partition count.
+
+Increase only (INVALID_PARTITIONS with Kafka's messages otherwise). Manual
+``assignments`` give each new partition's replicas, checked like Kafka's controller
+does; without them the new partitions get as many replicas as the existing ones.
+New partitions are produceable at once and visible in Metadata. A topic named twice
+in one request gets INVALID_REQUEST. ``validate_only`` checks and changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter
+
+from broker.errors import BrokerError, ErrorCode
+from broker.handlers.context import RequestContext
+from broker.handlers.registry import api
+from broker.protocol.messages import build
+
+
+def _grow(ctx: RequestContext, topic: object, validate_only: bool) -> tuple[ErrorCode, str | None]:
+    assignments = topic.assignments  # type: ignore[attr-defined]
+    replicas = None if assignments is None else [list(a.broker_ids) for a in assignments]
+    try:
+        ctx.broker.create_partitions(
+            topic.name,  # type: ignore[attr-defined]
+            topic.count,  # type: ignore[attr-defined]
+            replicas,
+            validate_only=validate_only,
+        )
+    except BrokerError as exc:
+        return exc.code, exc.message
+    return ErrorCode.none, None
+
+
+@api(key=37, min_version=0, max_version=3)
+async def handle(ctx: RequestContext, request: object) -> object:
+    response = ctx.response
+    counts = Counter(t.name for t in request.topics)  # type: ignore[attr-defined]
+    results = []
+    for topic in request.topics:  # type: ignore[attr-defined]
+        if counts[topic.name] > 1:
+            error, message = ErrorCode.invalid_request, "Duplicate topic in request."
+        else:
+            error, message = _grow(ctx, topic, request.validate_only)  # type: ignore[attr-defined]
+        results.append(
+            build(
+                response.CreatePartitionsTopicResult,
+                name=topic.name,
+                error_code=error,
+                error_message=message,
+            )
+        )
+    return build(
+        response.CreatePartitionsResponse,
+        throttle_time=datetime.timedelta(0),
+        results=tuple(results),
+    )

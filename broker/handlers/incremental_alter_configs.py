@@ -1,0 +1,67 @@
+"""IncrementalAlterConfigs (key 44): SET, DELETE, APPEND, SUBTRACT per config key.
+
+Operations apply to the resource's stored overrides; APPEND/SUBTRACT work on list
+configs (``cleanup.policy``) starting from the effective value when there is no
+override. The result is validated as a whole, like AlterConfigs, and a resource
+either changes completely or not at all. A key named twice in one resource is
+INVALID_REQUEST ("Error due to duplicate config keys"), as in Kafka.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter
+
+from broker.cluster.config_catalog import BROKER_CONFIGS, TOPIC_CONFIGS
+from broker.cluster.configs import ResourceType, apply_incremental
+from broker.errors import BrokerError, ErrorCode
+from broker.handlers.config_resources import check_resource, each_resource
+from broker.handlers.context import RequestContext
+from broker.handlers.registry import api
+from broker.protocol.messages import build
+
+
+@api(key=44, min_version=0, max_version=1)
+async def handle(ctx: RequestContext, request: object) -> object:
+    response = ctx.response
+    validate_only = request.validate_only  # type: ignore[attr-defined]
+    configs = ctx.broker.configs
+
+    def alter(resource: object) -> None:
+        name = resource.resource_name  # type: ignore[attr-defined]
+        kind = check_resource(resource.resource_type, name)  # type: ignore[attr-defined]
+        names = Counter(c.name for c in resource.configs)  # type: ignore[attr-defined]
+        if any(count > 1 for count in names.values()):
+            raise BrokerError(ErrorCode.invalid_request, "Error due to duplicate config keys")
+        operations = [(c.name, c.config_operation, c.value) for c in resource.configs]  # type: ignore[attr-defined]
+        if kind == ResourceType.TOPIC:
+            new = apply_incremental(
+                configs.topic_overrides(name),
+                operations,
+                TOPIC_CONFIGS,
+                lambda key: configs.effective_topic_value(name, key),
+            )
+            configs.alter_topic(name, new, validate_only=validate_only)
+        else:
+            new = apply_incremental(
+                configs.broker_overrides(name),
+                operations,
+                BROKER_CONFIGS,
+                configs.effective_broker_value,
+            )
+            configs.alter_broker(name, new, validate_only=validate_only)
+
+    def result(resource: object, error: ErrorCode, message: str | None) -> object:
+        return build(
+            response.AlterConfigsResourceResponse,
+            error_code=error,
+            error_message=message,
+            resource_type=resource.resource_type,  # type: ignore[attr-defined]
+            resource_name=resource.resource_name,  # type: ignore[attr-defined]
+        )
+
+    return build(
+        response.IncrementalAlterConfigsResponse,
+        throttle_time=datetime.timedelta(0),
+        responses=tuple(each_resource(request.resources, alter, result)),  # type: ignore[attr-defined]
+    )
