@@ -31,7 +31,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 import crc32c
 
@@ -49,9 +49,12 @@ _BATCH_LENGTH_EXTRA: Final = 9  # partition_leader_epoch + magic + crc, inside b
 _MIN_RECORD_BODY: Final = 6  # attributes + five one-byte varints
 
 
-@dataclass(frozen=True, slots=True)
-class Record:
-    """One record as stored: offsets and timestamps are deltas from its batch header."""
+class Record(NamedTuple):
+    """One record as stored: offsets and timestamps are deltas from its batch header.
+
+    A NamedTuple rather than a frozen dataclass: decoding builds one per record, and a
+    tuple is built about 3x faster (frozen dataclasses set fields via object.__setattr__).
+    """
 
     offset_delta: int
     timestamp_delta: int
@@ -135,7 +138,8 @@ def decode_records(data: bytes, count: int) -> list[Record]:
     out: list[Record] = []
     append = out.append
     read = read_varint
-    make = Record
+    make = tuple.__new__  # skips NamedTuple's Python-level __new__ (hot loop)
+    cls = Record
     position = 0
     end = len(data)
     try:
@@ -202,7 +206,7 @@ def decode_records(data: bytes, count: int) -> list[Record]:
                 )
             if attributes > 127:
                 attributes -= 256
-            append(make(offset_delta, timestamp_delta, key, value, headers, attributes))
+            append(make(cls, (offset_delta, timestamp_delta, key, value, headers, attributes)))
     except IndexError:
         raise _invalid(f"records end after {len(out)} of {count}") from None
     if position != end:

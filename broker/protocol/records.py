@@ -30,10 +30,10 @@ because it runs in Python on the produce hot path:
 - **compressed** batches are decompressed and their records walked (Kafka does the
   same): the inner count must equal record_count and offset deltas run 0..n-1;
 - **uncompressed** batches get the header checks and the CRC only. Kafka walks their
-  records too, but here a per-record Python pass would multiply the cost of the common
-  case (a 16 KiB batch: microseconds for header + CRC, about a millisecond walked),
-  while the CRC already proves the bytes are what the producer built. Consumers parse
-  the records anyway, so a malformed producer hurts only its own topic;
+  records too, but here a per-record Python pass (~0.5 us a record) would multiply the
+  cost of the common case: a 16 KiB batch of ~140 records validates in ~5 us header +
+  CRC, ~60 us walked. The CRC already proves the bytes are what the producer built;
+  consumers parse the records anyway, so a malformed producer hurts only its topic;
 - **compacted** topics (``cleanup.policy`` has ``compact``): every batch is walked,
   decompressing if needed, and a record without a key is INVALID_RECORD (with the
   record indexes in ``record_errors``) as in Kafka.
