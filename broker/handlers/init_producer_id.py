@@ -1,8 +1,9 @@
 """InitProducerId (key 22): producer IDs for idempotent producers.
 
 IDs come from the cluster metadata store in persisted blocks, so they stay unique
-across restarts. Transactional IDs need the transaction coordinator, which does not
-exist yet: such requests get COORDINATOR_NOT_AVAILABLE.
+across restarts. A producer presenting its current ID and epoch (v3+, KIP-360) gets
+the same ID with the epoch bumped. Transactional IDs need the transaction coordinator,
+which does not exist yet: such requests get COORDINATOR_NOT_AVAILABLE.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from broker.errors import ErrorCode
 from broker.handlers.context import RequestContext
 from broker.handlers.registry import api
 from broker.protocol.messages import build
+
+MAX_PRODUCER_EPOCH = 32767 - 1  # past this a fresh producer ID is handed out
 
 
 @api(key=22, min_version=0, max_version=4)
@@ -26,10 +29,18 @@ async def handle(ctx: RequestContext, request: object) -> object:
             producer_id=-1,
             producer_epoch=-1,
         )
+    producer_id = getattr(request, "producer_id", -1)
+    producer_epoch = getattr(request, "producer_epoch", -1)
+    if producer_id >= 0 and producer_epoch >= 0 and producer_epoch < MAX_PRODUCER_EPOCH:
+        # KIP-360: an idempotent producer that lost its sequence state bumps its epoch
+        # and keeps its ID; sequence numbering restarts at 0 for the new epoch.
+        epoch = producer_epoch + 1
+    else:
+        producer_id, epoch = ctx.broker.metadata.allocate_producer_id(), 0
     return build(
         response.InitProducerIdResponse,
         throttle_time=datetime.timedelta(0),
         error_code=ErrorCode.none,
-        producer_id=ctx.broker.metadata.allocate_producer_id(),
-        producer_epoch=0,
+        producer_id=producer_id,
+        producer_epoch=epoch,
     )

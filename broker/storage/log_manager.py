@@ -90,7 +90,7 @@ class LogManager:
     def delete(self, topic: str, partition: int, topic_id: uuid.UUID) -> None:
         partition_log = self._logs.pop((topic, partition), None)
         if partition_log is not None:
-            partition_log.close()
+            partition_log.close(snapshot=False)
         directory = self.log_dir / partition_dir_name(topic, partition)
         if directory.exists():
             doomed = directory.with_name(f"{directory.name}.{topic_id.hex}{DELETE_SUFFIX}")

@@ -47,6 +47,7 @@ from pathlib import Path
 from broker.errors import BrokerError, ErrorCode
 from broker.protocol import records
 from broker.storage.log_config import LogConfig
+from broker.storage.producer_state import ProducerStateManager
 from broker.storage.segment import SUFFIX, AppendedBatch, BatchLocation, Segment
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,8 @@ class PartitionLog:
         self._write_partition_metadata()
         self.segments: list[Segment] = self._open_segments(clean_shutdown)
         self._log_start_offset = self._load_log_start_offset()
+        self.producers = ProducerStateManager(directory)
+        self._load_producer_state()
 
     # -- opening ------------------------------------------------------------------
     def _write_partition_metadata(self) -> None:
@@ -150,6 +153,21 @@ class PartitionLog:
             recover=True,
         )
 
+    def _load_producer_state(self) -> None:
+        """Newest snapshot, then replay the idempotent batches written after it."""
+        replay_from = max(self.producers.load_snapshot(self.log_end_offset), self.log_start_offset)
+        for segment in self._segments_from(replay_from):
+            for header in segment.headers_from(max(replay_from, segment.base_offset)):
+                if header.producer_id >= 0 and header.base_offset >= replay_from:
+                    self.producers.record(
+                        header.producer_id,
+                        header.producer_epoch,
+                        header.base_sequence,
+                        header.last_offset_delta,
+                        header.base_offset,
+                        header.max_timestamp,
+                    )
+
     def _load_log_start_offset(self) -> int:
         path = self.directory / LOG_START_OFFSET_FILE
         stored = int(path.read_text().strip()) if path.exists() else 0
@@ -180,7 +198,35 @@ class PartitionLog:
 
     # -- writes -------------------------------------------------------------------
     def append(self, data: bytes, headers: list[records.BatchHeader], *, leader_epoch: int) -> int:
-        """Assign offsets to validated batches and append them; returns the base offset."""
+        """Assign offsets to validated batches and append them; returns the base offset.
+
+        An idempotent batch (producer_id >= 0) is checked against the producer state
+        first: a retried duplicate is not appended again and its original base offset
+        is returned."""
+        idempotent = [h for h in headers if h.producer_id >= 0]
+        if idempotent:
+            if len(headers) != 1:
+                raise BrokerError(
+                    ErrorCode.invalid_record,
+                    "Idempotent produce requests must contain exactly one record batch",
+                )
+            header = headers[0]
+            duplicate = self.producers.check(
+                header.producer_id,
+                header.producer_epoch,
+                header.base_sequence,
+                header.last_offset_delta,
+            )
+            if duplicate is not None:
+                log.info(
+                    "%s-%d: duplicate batch from producer %d (sequence %d) answered with offset %d",
+                    self.topic,
+                    self.partition,
+                    header.producer_id,
+                    header.base_sequence,
+                    duplicate.first_offset,
+                )
+                return duplicate.first_offset
         base_offset = self.log_end_offset
         buffer, _next = records.assign_offsets(data, headers, base_offset, leader_epoch)
         batches = []
@@ -200,6 +246,16 @@ class PartitionLog:
         except OSError as exc:
             log.error("%s-%d: append failed, log unchanged: %s", self.topic, self.partition, exc)
             raise BrokerError(ErrorCode.kafka_storage_error, f"write failed: {exc}") from exc
+        for header, batch in zip(headers, batches, strict=True):
+            if header.producer_id >= 0:
+                self.producers.record(
+                    header.producer_id,
+                    header.producer_epoch,
+                    header.base_sequence,
+                    header.last_offset_delta,
+                    batch.base_offset,
+                    header.max_timestamp,
+                )
         self._unflushed_messages += offset - base_offset
         if self._unflushed_messages >= self.config.flush_messages:
             self.flush()
@@ -224,6 +280,7 @@ class PartitionLog:
         sealed = self.segments[-1]
         sealed.seal()
         self._background(sealed.flush)
+        self.producers.write_snapshot(self.log_end_offset)
         segment = self._new_segment(self.log_end_offset)
         self.segments.append(segment)
         return segment
@@ -263,6 +320,8 @@ class PartitionLog:
         while len(self.segments) > 1 and self.segments[1].base_offset <= self._log_start_offset:
             self.segments.pop(0).delete()
             deleted += 1
+        if deleted:
+            self.producers.truncate_snapshots_below(self._log_start_offset)
         return deleted
 
     def delete_expired(self, now_ms: int | None = None) -> int:
@@ -333,6 +392,9 @@ class PartitionLog:
             return None
         return max(found[0].base_offset, self._log_start_offset)
 
-    def close(self) -> None:
+    def close(self, *, snapshot: bool = True) -> None:
+        """Close the files; a clean close also snapshots producer state at the log end."""
+        if snapshot:
+            self.producers.write_snapshot(self.log_end_offset)
         for segment in self.segments:
             segment.close()

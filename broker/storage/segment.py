@@ -295,6 +295,15 @@ class Segment:
                 return location
         return None
 
+    def headers_from(self, offset: int) -> Iterator[records.BatchHeader]:
+        """Full batch headers of the batches holding ``offset`` and after (producer state
+        replay reads producer IDs and sequences from these; no record is decoded)."""
+        first = self.locate(offset)
+        if first is None:
+            return
+        for location in self._walk(first.position):
+            yield records.read_header(os.pread(self._fd, records.HEADER_SIZE, location.position), 0)
+
     def read_batch(self, location: BatchLocation) -> bytes:
         return os.pread(self._fd, location.size, location.position)
 

@@ -99,8 +99,12 @@ def record_batch(
     *,
     headers: tuple[tuple[bytes, bytes], ...] = (),
     timestamp: datetime.datetime | None = None,
+    producer_id: int = -1,
+    producer_epoch: int = -1,
+    base_sequence: int = -1,
 ) -> bytes:
-    """An uncompressed RecordBatch v2 of (key, value) records, offsets from 0."""
+    """An uncompressed RecordBatch v2 of (key, value) records, offsets from 0; pass a
+    producer ID, epoch and base sequence for an idempotent batch."""
     when = timestamp or datetime.datetime.now(datetime.UTC)
     records = tuple(
         Record(
@@ -117,7 +121,11 @@ def record_batch(
     write_new_batch(
         buffer,
         NewRecordBatch(
-            producer_id=-1, producer_epoch=-1, base_sequence=-1, records=records, attributes=0
+            producer_id=producer_id,
+            producer_epoch=producer_epoch,
+            base_sequence=base_sequence,
+            records=records,
+            attributes=0,
         ),
     )
     return buffer.getvalue()
