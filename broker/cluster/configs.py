@@ -295,6 +295,8 @@ def describe_broker(
             continue
         definition = BROKER_CONFIGS[name]
         synonyms = layers.synonyms(broker_synonyms(name))
+        if synonyms and synonyms[0].name != name:
+            synonyms = []  # as Kafka: a name unset everywhere is DEFAULT_CONFIG, value null
         if per_broker:
             value, _source = layers.raw(name)
         else:
