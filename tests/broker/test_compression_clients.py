@@ -168,20 +168,8 @@ PAIRS: dict[str, tuple[Producing, Consuming]] = {
 }
 
 
-# librdkafka enables LZ4 only when the broker advertises FindCoordinator (its feature
-# table: "Feature LZ4: FindCoordinator ... NOT supported by broker, Disabling feature
-# LZ4") and otherwise sends those batches uncompressed. Strict: fails once it passes.
-LIBRDKAFKA_LZ4 = pytest.mark.xfail(
-    strict=True,
-    reason="pending FindCoordinator: librdkafka silently sends lz4 batches uncompressed",
-)
 CASES = [
-    pytest.param(
-        pair,
-        codec,
-        id=f"{pair}-{codec}",
-        marks=[LIBRDKAFKA_LZ4] if pair.startswith("confluent") and codec == "lz4" else [],
-    )
+    pytest.param(pair, codec, id=f"{pair}-{codec}")
     for pair in PAIRS
     for codec in CODECS
 ]
