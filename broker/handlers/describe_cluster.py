@@ -12,15 +12,12 @@ import datetime
 
 from broker.errors import ErrorCode
 from broker.handlers.context import RequestContext
+from broker.handlers.metadata import AUTHORIZED_OPERATIONS_OMITTED, CLUSTER_OPERATIONS
 from broker.handlers.registry import api
 from broker.protocol.messages import build
 
 BROKER_ENDPOINT = 1
 ENDPOINT_TYPES = {1: "BROKER", 2: "CONTROLLER"}
-AUTHORIZED_OPERATIONS_OMITTED = -(2**31)
-# Kafka's AclOperation codes the CLUSTER resource supports: CREATE, ALTER, DESCRIBE,
-# CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE.
-CLUSTER_OPERATIONS = sum(1 << code for code in (5, 7, 8, 9, 10, 11, 12))
 
 
 def _endpoint_error(ctx: RequestContext, endpoint_type: int) -> tuple[ErrorCode, str] | None:
