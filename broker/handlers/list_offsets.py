@@ -1,8 +1,9 @@
-"""ListOffsets (key 2): earliest (-2), latest (-1), or by timestamp.
+"""ListOffsets (key 2): earliest (-2), latest (-1), max timestamp (-3, v7+), or by time.
 
 Latest is the high watermark (equal to the last stable offset until transactions
-exist). A timestamp lookup answers at batch granularity: the first offset of the first
-batch whose max_timestamp is at or after the timestamp.
+exist). A timestamp lookup answers, as Kafka does, with the first record (in offset
+order) whose timestamp is at or after the given one, and that record's timestamp;
+-1/-1 when there is none.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from broker.protocol.messages import build
 
 LATEST_TIMESTAMP = -1
 EARLIEST_TIMESTAMP = -2
+MAX_TIMESTAMP = -3
 
 
 def _lookup(ctx: RequestContext, topic: str, partition: object) -> tuple[ErrorCode, int, int]:
@@ -28,15 +30,19 @@ def _lookup(ctx: RequestContext, topic: str, partition: object) -> tuple[ErrorCo
         return ErrorCode.none, -1, partition_log.high_watermark
     if timestamp == EARLIEST_TIMESTAMP:
         return ErrorCode.none, -1, partition_log.log_start_offset
-    if timestamp < 0:
+    if timestamp == MAX_TIMESTAMP and ctx.version >= 7:
+        found = partition_log.offset_of_max_timestamp()
+    elif timestamp < 0:
         return ErrorCode.invalid_request, -1, -1
-    offset = partition_log.offset_for_timestamp(timestamp)
-    if offset is None:
+    else:
+        found = partition_log.offset_for_timestamp(timestamp)
+    if found is None:
         return ErrorCode.none, -1, -1
-    return ErrorCode.none, timestamp, offset
+    offset, record_timestamp = found
+    return ErrorCode.none, record_timestamp, offset
 
 
-@api(key=2, min_version=1, max_version=6)
+@api(key=2, min_version=1, max_version=7)
 async def handle(ctx: RequestContext, request: object) -> object:
     response = ctx.response
     topics = []

@@ -45,7 +45,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from broker.errors import BrokerError, ErrorCode
-from broker.protocol import records
+from broker.protocol import record_codec, records
 from broker.storage.log_config import LogConfig
 from broker.storage.producer_state import ProducerStateManager
 from broker.storage.segment import SUFFIX, AppendedBatch, BatchLocation, Segment
@@ -377,20 +377,42 @@ class PartitionLog:
                 return self.segments[index:]
         return self.segments
 
-    def batch_at_timestamp(self, timestamp: int) -> tuple[BatchLocation, bytes] | None:
-        """The first batch holding a record at or after ``timestamp`` and its bytes."""
+    def offset_for_timestamp(self, timestamp: int) -> tuple[int, int] | None:
+        """ListOffsets by time: (offset, timestamp) of the first record, in offset order,
+        whose timestamp is at or after ``timestamp``; None when there is none. The time
+        index narrows the search to one batch, which is then decoded."""
         for segment in self.segments:
             location = segment.batches_from_timestamp(timestamp)
-            if location is not None and location.last_offset >= self._log_start_offset:
-                return location, segment.read_batch(location)
+            while location is not None:
+                found = self._first_record_at_or_after(segment, location, timestamp)
+                if found is not None and found[0] >= self._log_start_offset:
+                    return found
+                location = segment.next_batch_from_timestamp(location, timestamp)
         return None
 
-    def offset_for_timestamp(self, timestamp: int) -> int | None:
-        """First offset of the first batch with a timestamp at or after ``timestamp``."""
-        found = self.batch_at_timestamp(timestamp)
-        if found is None:
+    def offset_of_max_timestamp(self) -> tuple[int, int] | None:
+        """ListOffsets MAX_TIMESTAMP (-3): the record with the newest timestamp."""
+        candidates = [
+            s for s in self.segments if s.max_timestamp_batch_offset >= self._log_start_offset
+        ]
+        if not candidates:
             return None
-        return max(found[0].base_offset, self._log_start_offset)
+        segment = max(candidates, key=lambda s: s.max_timestamp)
+        location = segment.locate(segment.max_timestamp_batch_offset)
+        if location is None:
+            return None
+        return self._first_record_at_or_after(segment, location, segment.max_timestamp)
+
+    def _first_record_at_or_after(
+        self, segment: Segment, location: BatchLocation, timestamp: int
+    ) -> tuple[int, int] | None:
+        batch = record_codec.decode_batch(segment.read_batch(location))
+        for record in batch.records:
+            record_timestamp = batch.timestamp(record)
+            offset = batch.offset(record)
+            if record_timestamp >= timestamp and offset >= self._log_start_offset:
+                return offset, record_timestamp
+        return None
 
     def close(self, *, snapshot: bool = True) -> None:
         """Close the files; a clean close also snapshots producer state at the log end."""

@@ -90,6 +90,7 @@ class Segment:
         self.size = os.fstat(self._fd).st_size
         self.next_offset = base_offset
         self.max_timestamp = -1
+        self.max_timestamp_batch_offset = -1  # base offset of the batch holding max_timestamp
         self.first_batch_timestamp: int | None = None
         self._bytes_since_index_entry = 0
         self._read_hint: tuple[int, int] | None = None  # (offset, position) after last read
@@ -139,13 +140,17 @@ class Segment:
         truncated even here, so an append can never follow garbage."""
         _relative, position = self.offset_index.last or (0, 0)
         self.max_timestamp = self.time_index.max_timestamp
+        if self.time_index.last is not None:
+            self.max_timestamp_batch_offset = self.base_offset + self.time_index.last[1]
         first = self._peek(0) if self.size else None
         if first is not None:
             self.first_batch_timestamp = first.max_timestamp
         end = position
         for location in self._walk(position):
             self.next_offset = location.last_offset + 1
-            self.max_timestamp = max(self.max_timestamp, location.max_timestamp)
+            if location.max_timestamp > self.max_timestamp:
+                self.max_timestamp = location.max_timestamp
+                self.max_timestamp_batch_offset = location.base_offset
             self._bytes_since_index_entry += location.size
             end = location.position + location.size
         if end < self.size:
@@ -194,7 +199,9 @@ class Segment:
             self._bytes_since_index_entry = 0
         self._bytes_since_index_entry += size
         self.next_offset = last_offset + 1
-        self.max_timestamp = max(self.max_timestamp, max_timestamp)
+        if max_timestamp > self.max_timestamp:
+            self.max_timestamp = max_timestamp
+            self.max_timestamp_batch_offset = base_offset
 
     @property
     def largest_timestamp(self) -> int:
@@ -226,20 +233,16 @@ class Segment:
             )
 
     def seal(self) -> None:
-        """Called when the segment stops taking appends: record its max timestamp in the
-        time index, so retention and time lookups never need to scan it."""
-        if self.max_timestamp <= self.time_index.max_timestamp:
-            return
-        last = self._last_batch()
-        if last is not None:
-            self.time_index.append(self.max_timestamp, last.base_offset - self.base_offset)
-
-    def _last_batch(self) -> BatchLocation | None:
-        last = None
-        start = self.offset_index.last[1] if self.offset_index.last else 0
-        for location in self._walk(start):
-            last = location
-        return last
+        """Called when the segment stops taking appends: record its max timestamp (and
+        the batch holding it) in the time index, so retention, MAX_TIMESTAMP and time
+        lookups never need to scan it."""
+        if (
+            self.max_timestamp > self.time_index.max_timestamp
+            and self.max_timestamp_batch_offset >= 0
+        ):
+            self.time_index.append(
+                self.max_timestamp, self.max_timestamp_batch_offset - self.base_offset
+            )
 
     def flush(self) -> None:
         os.fdatasync(self._fd)
@@ -303,6 +306,15 @@ class Segment:
             return
         for location in self._walk(first.position):
             yield records.read_header(os.pread(self._fd, records.HEADER_SIZE, location.position), 0)
+
+    def next_batch_from_timestamp(
+        self, after: BatchLocation, timestamp: int
+    ) -> BatchLocation | None:
+        """The next batch after ``after`` whose max_timestamp is at or after ``timestamp``."""
+        for location in self._walk(after.position + after.size):
+            if location.max_timestamp >= timestamp:
+                return location
+        return None
 
     def read_batch(self, location: BatchLocation) -> bytes:
         return os.pread(self._fd, location.size, location.position)

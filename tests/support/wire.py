@@ -102,6 +102,7 @@ def record_batch(
     producer_id: int = -1,
     producer_epoch: int = -1,
     base_sequence: int = -1,
+    timestamps: list[datetime.datetime] | None = None,
 ) -> bytes:
     """An uncompressed RecordBatch v2 of (key, value) records, offsets from 0; pass a
     producer ID, epoch and base sequence for an idempotent batch."""
@@ -109,7 +110,7 @@ def record_batch(
     records = tuple(
         Record(
             attributes=0,
-            timestamp=when,
+            timestamp=timestamps[index] if timestamps else when,
             offset=index,
             key=key,
             value=value,

@@ -68,15 +68,41 @@ def test_missing_index_is_rebuilt_from_the_log(tmp_path: Path) -> None:
     assert first_offset(reopened.read(37, 1)) == 37
 
 
-def test_timestamp_lookup_finds_the_first_batch_at_or_after(tmp_path: Path) -> None:
+def append_spread(log: PartitionLog, first_ms: int, count: int, step_ms: int) -> None:
+    """One batch whose records are ``step_ms`` apart."""
+    times = [
+        datetime.datetime.fromtimestamp((first_ms + i * step_ms) / 1000, datetime.UTC)
+        for i in range(count)
+    ]
+    data = record_batch([(b"k", b"v")] * count, timestamps=times)
+    log.append(
+        data, records.validate_produce_batches(data, max_message_bytes=1 << 20), leader_epoch=0
+    )
+
+
+def test_timestamp_lookup_finds_the_first_record_at_or_after(tmp_path: Path) -> None:
     log = open_log(tmp_path / "t-0", index_interval_bytes=64, segment_bytes=2000)
     base = 1_700_000_000_000
-    for i in range(100):
-        append_at(log, base + i * 1000)
-    assert log.offset_for_timestamp(base) == 0
-    assert log.offset_for_timestamp(base + 41_500) == 42
-    assert log.offset_for_timestamp(base + 99_000) == 99
+    for i in range(20):  # 20 batches of 5 records, one record per second
+        append_spread(log, base + i * 5000, 5, 1000)
+    assert log.offset_for_timestamp(base) == (0, base)
+    assert log.offset_for_timestamp(base + 41_500) == (42, base + 42_000)  # mid-batch
+    assert log.offset_for_timestamp(base + 99_000) == (99, base + 99_000)
     assert log.offset_for_timestamp(base + 100_000) is None
+    assert log.offset_of_max_timestamp() == (99, base + 99_000)
+    log.close()
+    reopened = open_log(tmp_path / "t-0", index_interval_bytes=64, segment_bytes=2000)
+    assert reopened.offset_for_timestamp(base + 41_500) == (42, base + 42_000)
+    assert reopened.offset_of_max_timestamp() == (99, base + 99_000)
+
+
+def test_timestamp_lookup_respects_out_of_order_timestamps(tmp_path: Path) -> None:
+    log = open_log(tmp_path / "t-0")
+    base = 1_700_000_000_000
+    append_spread(log, base + 10_000, 1, 0)  # offset 0: late timestamp
+    append_spread(log, base, 3, 1000)  # offsets 1-3: earlier timestamps
+    assert log.offset_for_timestamp(base + 1500) == (0, base + 10_000)  # first in offset order
+    assert log.offset_of_max_timestamp() == (0, base + 10_000)
 
 
 def test_retention_ms_deletes_whole_expired_segments(tmp_path: Path) -> None:
