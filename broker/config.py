@@ -91,10 +91,7 @@ class BrokerConfig:
     default_replication_factor: int = 1
     auto_create_topics_enable: bool = True
     delete_topic_enable: bool = True
-    message_max_bytes: int = 1048588
     socket_request_max_bytes: int = 104857600
-    log_segment_bytes: int = 1073741824
-    log_flush_interval_messages: int = 2**63 - 1
     extra: Mapping[str, str] = field(default_factory=dict)
     properties: Mapping[str, str] = field(default_factory=dict)
     """Every known key as given (file, then overrides): the STATIC_BROKER_CONFIG layer."""
@@ -131,14 +128,8 @@ _PARSERS = {
     ),
     "auto.create.topics.enable": lambda k, v: ("auto_create_topics_enable", _bool(k, v)),
     "delete.topic.enable": lambda k, v: ("delete_topic_enable", _bool(k, v)),
-    "message.max.bytes": lambda k, v: ("message_max_bytes", _int(k, v, minimum=0)),
     "socket.request.max.bytes": lambda k, v: (
         "socket_request_max_bytes",
-        _int(k, v, minimum=1),
-    ),
-    "log.segment.bytes": lambda k, v: ("log_segment_bytes", _int(k, v, minimum=14)),
-    "log.flush.interval.messages": lambda k, v: (
-        "log_flush_interval_messages",
         _int(k, v, minimum=1),
     ),
 }

@@ -41,3 +41,18 @@ def test_config_rejects_bad_values_naming_the_key(override: str) -> None:
     with pytest.raises(ConfigError) as info:
         load_config(None, [override])
     assert override.split("=")[0] in str(info.value)
+
+
+def test_config_validates_topic_defaults_with_kafkas_message_and_keeps_them_as_given() -> None:
+    config = load_config(
+        None, ["log.retention.hours=24", "log.cleanup.policy=compact", "socket.send.buffer.bytes=1"]
+    )
+    assert config.properties == {"log.retention.hours": "24", "log.cleanup.policy": "compact"}
+    assert config.extra == {"socket.send.buffer.bytes": "1"}
+    with pytest.raises(ConfigError) as info:
+        load_config(None, ["log.retention.ms=forever"])
+    assert str(info.value) == (
+        "Invalid value forever for configuration log.retention.ms: Not a number of type LONG"
+    )
+    with pytest.raises(ConfigError, match=r"log\.segment\.bytes: Value must be at least 14"):
+        load_config(None, ["log.segment.bytes=13"])
