@@ -50,7 +50,9 @@ class ConfigManager:
         self._logs = logs
         self._log_configs: dict[str, LogConfig] = {}
 
+    @property
     def layers(self) -> configs.BrokerConfigLayers:
+        """The broker's config values by source (static, dynamic default, dynamic broker)."""
         return configs.BrokerConfigLayers(
             static=self._static,
             dynamic_default=self._metadata.broker_configs(""),
@@ -72,7 +74,7 @@ class ConfigManager:
         if cached is None:
             record = self._metadata.topic(topic)
             overrides = record.configs if record is not None else {}
-            values = configs.effective_topic_values(overrides, self.layers())
+            values = configs.effective_topic_values(overrides, self.layers)
             cached = to_log_config(configs.log_config_fields(values))
             if record is not None:
                 self._log_configs[topic] = cached
@@ -100,21 +102,21 @@ class ConfigManager:
     def describe_topic(
         self, topic: str, keys: Collection[str] | None = None
     ) -> list[configs.ConfigEntry]:
-        return configs.describe_topic(self._overrides(topic), self.layers(), keys)
+        return configs.describe_topic(self._overrides(topic), self.layers, keys)
 
     def describe_new_topic(self, overrides: Mapping[str, str]) -> list[configs.ConfigEntry]:
         """The configs a topic created with ``overrides`` has (CreateTopics v5+)."""
-        return configs.describe_topic(overrides, self.layers())
+        return configs.describe_topic(overrides, self.layers)
 
     def describe_broker(
         self, resource_name: str, keys: Collection[str] | None = None
     ) -> list[configs.ConfigEntry]:
         default = configs.broker_resource_is_default(resource_name, self._node_id)
-        return configs.describe_broker(self.layers(), per_broker=not default, keys=keys)
+        return configs.describe_broker(self.layers, per_broker=not default, keys=keys)
 
     # -- changes ------------------------------------------------------------------
     def validate_new_topic(self, overrides: Mapping[str, str | None]) -> None:
-        configs.validate_topic_configs(overrides, self.layers())
+        configs.validate_topic_configs(overrides, self.layers)
 
     def topic_overrides(self, topic: str) -> dict[str, str]:
         """A topic's stored overrides (UNKNOWN_TOPIC_OR_PARTITION if it does not exist)."""
@@ -130,11 +132,11 @@ class ConfigManager:
         definition = TOPIC_CONFIGS.get(name)
         if definition is None:
             return None
-        values = configs.effective_topic_values(self._overrides(topic), self.layers())
+        values = configs.effective_topic_values(self._overrides(topic), self.layers)
         return definition.format(values[name])
 
     def effective_broker_value(self, name: str) -> str | None:
-        raw, _source = self.layers().raw(name)
+        raw, _source = self.layers.raw(name)
         return raw
 
     def alter_topic(
@@ -143,7 +145,7 @@ class ConfigManager:
         """Replace all of a topic's overrides; a null value means "no override"."""
         self._overrides(topic)
         kept = {name: value for name, value in new_configs.items() if value is not None}
-        configs.validate_topic_configs(kept, self.layers())
+        configs.validate_topic_configs(kept, self.layers)
         if validate_only:
             return
         self._metadata.alter_topic_configs(topic, kept)
