@@ -173,6 +173,11 @@ BROKER_CONFIGS = definitions(
     _log_default("min.compaction.lag.ms", "log.cleaner.min.compaction.lag.ms"),
     _log_default("flush.messages", "log.flush.interval.messages"),
     _log_default("flush.ms", "log.flush.interval.ms", None),
+    ConfigDef("log.retention.check.interval.ms", T.LONG, 300_000, "How often retention "
+        "(retention.ms, retention.bytes, DeleteRecords) and producer ID expiry run, in ms.",
+        at_least(1)),
+    ConfigDef("producer.id.expiration.ms", T.INT, 86_400_000, "How long an idle idempotent "
+        "producer's sequence state is kept, in ms.", at_least(1)),
     ConfigDef("log.flush.scheduler.interval.ms", T.LONG, LONG_MAX, "How often the flusher "
         "checks for logs to flush; the flush interval when log.flush.interval.ms is unset."),
     _log_default("flush.mode", "log.flush.mode"),

@@ -127,11 +127,11 @@ async def serve(config: BrokerConfig) -> None:
     state = BrokerState(config)
     server = BrokerServer(state)
     await server.start()
+    layers = state.configs.layers
     tasks = BackgroundTasks(
         state,
-        retention_check_interval_ms=int(
-            config.extra.get("log.retention.check.interval.ms", "300000")
-        ),
+        retention_check_interval_ms=int(layers.value("log.retention.check.interval.ms")),  # type: ignore[arg-type]
+        producer_id_expiration_ms=int(layers.value("producer.id.expiration.ms")),  # type: ignore[arg-type]
     )
     tasks.start()
     log.info(

@@ -2,7 +2,8 @@
 
 - Retention every ``log.retention.check.interval.ms`` (default 5 minutes): whole
   segments past ``retention.ms`` / ``retention.bytes`` or below a DeleteRecords log
-  start offset are deleted.
+  start offset are deleted, and idempotent producers idle for longer than
+  ``producer.id.expiration.ms`` are forgotten.
 - ``flush.ms``: logs not flushed for longer than their ``flush.ms`` are fdatasync'd.
   Kafka only checks this every ``log.flush.scheduler.interval.ms`` (default: never);
   Headwater checks every second, so setting ``flush.ms`` on a topic is enough.
@@ -26,11 +27,16 @@ log = logging.getLogger(__name__)
 FLUSH_CHECK_INTERVAL_S = 1.0
 
 
-def run_retention(state: BrokerState, now_ms: int | None = None) -> int:
+def run_retention(
+    state: BrokerState, *, producer_id_expiration_ms: int, now_ms: int | None = None
+) -> int:
+    """Retention on every log, and expiry of idle idempotent producers' state."""
+    now = int(time.time() * 1000) if now_ms is None else now_ms
     deleted = 0
     for partition_log in state.logs:
         try:
-            deleted += partition_log.delete_expired(now_ms)
+            deleted += partition_log.delete_expired(now)
+            partition_log.producers.expire(now, producer_id_expiration_ms)
         except OSError as exc:
             log.error(
                 "%s-%d: retention failed: %s", partition_log.topic, partition_log.partition, exc
@@ -52,9 +58,16 @@ async def flush_due_logs(state: BrokerState) -> None:
 
 
 class BackgroundTasks:
-    def __init__(self, state: BrokerState, *, retention_check_interval_ms: int) -> None:
+    def __init__(
+        self,
+        state: BrokerState,
+        *,
+        retention_check_interval_ms: int,
+        producer_id_expiration_ms: int,
+    ) -> None:
         self.state = state
         self.retention_check_interval_ms = retention_check_interval_ms
+        self.producer_id_expiration_ms = producer_id_expiration_ms
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
@@ -73,7 +86,9 @@ class BackgroundTasks:
                 await task
 
     async def _retention(self) -> None:
-        deleted = run_retention(self.state)
+        deleted = run_retention(
+            self.state, producer_id_expiration_ms=self.producer_id_expiration_ms
+        )
         if deleted:
             log.info("retention deleted %d segments", deleted)
 
