@@ -1,9 +1,11 @@
-"""The ``headwater`` command: ``headwater broker`` and ``headwater up``.
+"""The ``headwater`` command: ``headwater broker``, ``headwater up`` and Kafka's tools.
 
 ``headwater broker`` starts the Kafka-protocol broker alone, configured the way
 kafka-server-start is (``--config server.properties --override key=value``).
 ``headwater up`` runs the whole embedded default on a laptop: the broker plus the
 console (migrations, a first operator account, the ASGI server) as child processes.
+``headwater topics|produce|consume|configs|perf`` are Kafka's command-line tools, as
+clients of any Kafka-compatible cluster (``broker/tools/``, docs/cli.md).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from broker import tools
 from broker.config import ConfigError, load_config
 
 
@@ -39,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     up = commands.add_parser("up", help="run broker + console on the embedded default")
     _add_broker_args(up)
     up.add_argument("--console", default="127.0.0.1:8000", metavar="HOST:PORT")
+
+    tools.add_subcommands(commands)
     return parser
 
 
@@ -48,6 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=args.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if tools.is_tool(args):
+        return tools.run(args)
     try:
         config = load_config(args.config, args.override)
     except ConfigError as exc:
