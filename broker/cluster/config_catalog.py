@@ -208,26 +208,12 @@ BROKER_CONFIGS = definitions(
     _log_default("segment.bytes", "log.segment.bytes"),
 )  # fmt: skip
 
-NON_LOG_BROKER_CONFIGS = frozenset(
-    {
-        "node.id",
-        "listeners",
-        "advertised.listeners",
-        "log.dirs",
-        "log.dir",
-        "num.partitions",
-        "default.replication.factor",
-        "auto.create.topics.enable",
-        "delete.topic.enable",
-        "socket.request.max.bytes",
-    }
+DYNAMIC_BROKER_CONFIGS = frozenset(
+    broker_name for chain in TOPIC_SYNONYMS.values() for broker_name, _factor in chain
 )
-"""Broker configs that are not the default of a topic config (``broker.config`` parses
-them into typed fields itself)."""
-
-DYNAMIC_BROKER_CONFIGS = frozenset(BROKER_CONFIGS) - NON_LOG_BROKER_CONFIGS
-"""Changeable at runtime with AlterConfigs on a broker resource: the topic-config defaults,
-whose new values every topic without an override picks up."""
+"""Changeable at runtime with AlterConfigs on a broker resource: exactly the topic-config
+defaults, whose new values every topic without an override picks up. Every other broker
+config is read at startup and is read-only in DescribeConfigs."""
 
 
 def broker_synonyms(name: str) -> tuple[str, ...]:

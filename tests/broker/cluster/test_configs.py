@@ -281,7 +281,13 @@ def test_broker_resources_are_the_default_or_this_broker() -> None:
 
 
 def test_only_topic_defaults_can_change_dynamically() -> None:
-    assert "log.retention.ms" in DYNAMIC_BROKER_CONFIGS
+    assert DYNAMIC_BROKER_CONFIGS.issubset(BROKER_CONFIGS)
+    assert {"log.retention.ms", "log.retention.hours", "message.max.bytes"} <= (
+        DYNAMIC_BROKER_CONFIGS
+    )
+    # read once at startup, so a runtime change would be accepted and silently ignored
+    assert "num.partitions" not in DYNAMIC_BROKER_CONFIGS
+    assert "log.retention.check.interval.ms" not in DYNAMIC_BROKER_CONFIGS
     with pytest.raises(BrokerError) as info:
         validate_broker_alteration({"log.dirs": "/x", "node.id": "2", "log.retention.ms": "1"})
     assert info.value.code == ErrorCode.invalid_request
