@@ -173,6 +173,10 @@ BROKER_CONFIGS = definitions(
     _log_default("min.compaction.lag.ms", "log.cleaner.min.compaction.lag.ms"),
     _log_default("flush.messages", "log.flush.interval.messages"),
     _log_default("flush.ms", "log.flush.interval.ms", None),
+    ConfigDef("log.cleaner.enable", T.BOOLEAN, True, "Run the log cleaner, which compacts "
+        "topics with cleanup.policy=compact."),
+    ConfigDef("log.cleaner.backoff.ms", T.LONG, 15_000, "How long the log cleaner sleeps "
+        "between passes when there is nothing to clean, in ms.", at_least(1)),
     ConfigDef("log.retention.check.interval.ms", T.LONG, 300_000, "How often retention "
         "(retention.ms, retention.bytes, DeleteRecords) and producer ID expiry run, in ms.",
         at_least(1)),

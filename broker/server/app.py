@@ -132,6 +132,11 @@ async def serve(config: BrokerConfig) -> None:
         state,
         retention_check_interval_ms=int(layers.value("log.retention.check.interval.ms")),  # type: ignore[arg-type]
         producer_id_expiration_ms=int(layers.value("producer.id.expiration.ms")),  # type: ignore[arg-type]
+        cleaner_backoff_ms=(
+            int(layers.value("log.cleaner.backoff.ms"))  # type: ignore[arg-type]
+            if layers.value("log.cleaner.enable")
+            else None
+        ),
     )
     tasks.start()
     log.info(

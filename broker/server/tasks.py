@@ -4,6 +4,9 @@
   segments past ``retention.ms`` / ``retention.bytes`` or below a DeleteRecords log
   start offset are deleted, and idempotent producers idle for longer than
   ``producer.id.expiration.ms`` are forgotten.
+- The log cleaner every ``log.cleaner.backoff.ms`` (default 15 s) when
+  ``log.cleaner.enable``: compaction of ``cleanup.policy=compact`` partitions
+  (:mod:`broker.storage.cleaner`).
 - ``flush.ms``: logs not flushed for longer than their ``flush.ms`` are fdatasync'd.
   Kafka only checks this every ``log.flush.scheduler.interval.ms`` (default: never);
   Headwater checks every second, so setting ``flush.ms`` on a topic is enough.
@@ -20,6 +23,7 @@ import logging
 import time
 
 from broker.server.state import BrokerState
+from broker.storage import cleaner
 from broker.storage.log_config import NO_LIMIT
 
 log = logging.getLogger(__name__)
@@ -44,6 +48,44 @@ def run_retention(
     return deleted
 
 
+async def clean_due_logs(state: BrokerState) -> int:
+    """One log-cleaner pass over compacted partitions: the offset map and the rewritten
+    segments are built on a worker thread; only the swap runs on the event loop."""
+    loop = asyncio.get_running_loop()
+    cleaned = 0
+    for partition_log in state.logs:
+        now_ms = int(time.time() * 1000)
+        plan = cleaner.plan(partition_log, now_ms)
+        if plan is None:
+            continue
+        horizon = now_ms - partition_log.config.delete_retention_ms
+
+        def build(plan: cleaner.CleanPlan = plan, horizon: int = horizon) -> dict:  # type: ignore[type-arg]
+            return cleaner.write_cleaned(plan, cleaner.build_offset_map(plan), horizon)
+
+        try:
+            written = await loop.run_in_executor(None, build)
+        except Exception:
+            log.exception("%s-%d: cleaning failed", partition_log.topic, partition_log.partition)
+            continue
+        if state.logs.get(partition_log.topic, partition_log.partition) is not partition_log:
+            for path, _removed in written.values():
+                path.unlink(missing_ok=True)  # the topic went away meanwhile
+            continue
+        result = cleaner.swap_in(partition_log, plan, written)
+        cleaned += 1
+        log.info(
+            "%s-%d: compacted %d segments, removed %d records, %d -> %d bytes",
+            partition_log.topic,
+            partition_log.partition,
+            result.segments_rewritten,
+            result.records_removed,
+            result.bytes_before,
+            result.bytes_after,
+        )
+    return cleaned
+
+
 async def flush_due_logs(state: BrokerState) -> None:
     now_ms = int(time.time() * 1000)
     due = [
@@ -64,8 +106,10 @@ class BackgroundTasks:
         *,
         retention_check_interval_ms: int,
         producer_id_expiration_ms: int,
+        cleaner_backoff_ms: int | None = None,
     ) -> None:
         self.state = state
+        self.cleaner_backoff_ms = cleaner_backoff_ms
         self.retention_check_interval_ms = retention_check_interval_ms
         self.producer_id_expiration_ms = producer_id_expiration_ms
         self._tasks: list[asyncio.Task[None]] = []
@@ -77,6 +121,10 @@ class BackgroundTasks:
             ),
             asyncio.create_task(self._every(FLUSH_CHECK_INTERVAL_S, self._flush)),
         ]
+        if self.cleaner_backoff_ms is not None:
+            self._tasks.append(
+                asyncio.create_task(self._every(self.cleaner_backoff_ms / 1000, self._clean))
+            )
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -91,6 +139,9 @@ class BackgroundTasks:
         )
         if deleted:
             log.info("retention deleted %d segments", deleted)
+
+    async def _clean(self) -> None:
+        await clean_due_logs(self.state)
 
     async def _flush(self) -> None:
         await flush_due_logs(self.state)

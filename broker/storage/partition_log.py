@@ -48,7 +48,7 @@ from broker.errors import BrokerError, ErrorCode
 from broker.protocol import record_codec, records
 from broker.storage.log_config import LogConfig
 from broker.storage.producer_state import ProducerStateManager
-from broker.storage.segment import SUFFIX, AppendedBatch, BatchLocation, Segment
+from broker.storage.segment import CLEANED_SUFFIX, SUFFIX, AppendedBatch, BatchLocation, Segment
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +108,8 @@ class PartitionLog:
             _write_atomically(path, text)
 
     def _open_segments(self, clean_shutdown: bool) -> list[Segment]:
+        for leftover in self.directory.glob(f"*{CLEANED_SUFFIX}"):
+            leftover.unlink()  # a compaction interrupted before its swap: the old segment stands
         bases = sorted(
             int(p.name[: -len(SUFFIX)])
             for p in self.directory.iterdir()

@@ -40,6 +40,7 @@ from broker.protocol import records
 from broker.storage.index import OffsetIndex, TimeIndex
 
 SUFFIX = ".log"
+CLEANED_SUFFIX = ".cleaned"  # a compacted rewrite not yet swapped in (log cleaner)
 INDEX_SUFFIX = ".index"
 TIME_INDEX_SUFFIX = ".timeindex"
 
@@ -98,7 +99,8 @@ class Segment:
         self.created_ms = (
             int(os.fstat(self._fd).st_mtime * 1000) if self.size else int(time.time() * 1000)
         )
-        if recover or not self.offset_index.sane_for(self.size):
+        unindexed = self.offset_index.entries == 0 and self.size > 2 * index_interval_bytes
+        if recover or unindexed or not self.offset_index.sane_for(self.size):
             self.truncated_bytes = self._rebuild()
         else:
             self._open_tail()
