@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from broker import tools
-from broker.config import ConfigError, load_config
 
 
 def _add_broker_args(parser: argparse.ArgumentParser) -> None:
@@ -55,6 +54,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if tools.is_tool(args):
         return tools.run(args)
+    # Imported here: the broker's config pulls in kio (~0.25 s), which the tools never need.
+    from broker.config import ConfigError, load_config
+
     try:
         config = load_config(args.config, args.override)
     except ConfigError as exc:

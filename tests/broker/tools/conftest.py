@@ -33,11 +33,16 @@ class Result:
 @dataclass(frozen=True)
 class Headwater:
     """``headwater <command> --bootstrap-server <the test broker> ARGS`` as a subprocess;
-    ``command`` is the subcommand, e.g. ``"topics"`` or ``"perf produce"``."""
+    ``command`` is the subcommand, e.g. ``"topics"`` or ``"perf produce"``.
+
+    The subprocess timeout (60 s) exceeds the tools' own (30 s), so a stuck cluster shows
+    as the tool's error message; a broker that died shows its log in the failure.
+    """
 
     bootstrap: str
+    broker: BrokerProcess | None = None
 
-    def run(self, command: str, *args: str, stdin: bytes = b"", timeout: float = 30) -> Result:
+    def run(self, command: str, *args: str, stdin: bytes = b"", timeout: float = 60) -> Result:
         cmd = [*headwater_command(), *command.split(), "--bootstrap-server", self.bootstrap]
         proc = subprocess.run(
             [*cmd, *args],
@@ -53,23 +58,30 @@ class Headwater:
             proc.stderr.decode(errors="replace"),
         )
 
-    def ok(self, command: str, *args: str, stdin: bytes = b"", timeout: float = 30) -> str:
+    def ok(self, command: str, *args: str, stdin: bytes = b"", timeout: float = 60) -> str:
         result = self.run(command, *args, stdin=stdin, timeout=timeout)
-        assert result.returncode == 0, f"headwater {command} {args}:\n{result.stderr}"
+        assert result.returncode == 0, self._explain(command, args, result)
         return result.stdout
 
-    def fails(self, command: str, *args: str, stdin: bytes = b"", timeout: float = 30) -> str:
+    def fails(self, command: str, *args: str, stdin: bytes = b"", timeout: float = 60) -> str:
         """A user error: exit code 1, a ``headwater <command>: error:`` line, no traceback."""
         result = self.run(command, *args, stdin=stdin, timeout=timeout)
-        assert result.returncode == 1, (result.returncode, result.stdout, result.stderr)
+        assert result.returncode == 1, self._explain(command, args, result)
         assert "Traceback" not in result.stderr, result.stderr
         assert f"headwater {command}: error: " in result.stderr, result.stderr
         return result.stderr
 
+    def _explain(self, command: str, args: tuple[str, ...], result: Result) -> str:
+        text = f"headwater {command} {' '.join(args)} exited {result.returncode}:\n"
+        text += f"--- stdout\n{result.stdout}--- stderr\n{result.stderr}"
+        if self.broker is not None and not self.broker.alive():
+            text += f"--- the broker died; its log:\n{self.broker.log()[-4000:]}"
+        return text
+
 
 @pytest.fixture
 def headwater(shared_broker: BrokerProcess) -> Headwater:
-    return Headwater(shared_broker.bootstrap)
+    return Headwater(shared_broker.bootstrap, shared_broker)
 
 
 @pytest.fixture
