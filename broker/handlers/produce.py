@@ -43,6 +43,17 @@ class _Outcome:
     durable_log: PartitionLog | None = None  # set when acks=all must wait for fdatasync
 
 
+def _check_min_insync_replicas(in_sync: list[int], min_insync_replicas: int) -> None:
+    """acks=all needs at least min.insync.replicas in-sync replicas (every replica of a
+    partition on this single broker is in sync: the ISR is the replica list)."""
+    if len(in_sync) < min_insync_replicas:
+        raise BrokerError(
+            ErrorCode.not_enough_replicas,
+            f"The size of the current ISR {len(in_sync)} is insufficient to satisfy the "
+            f"min.isr requirement of {min_insync_replicas}",
+        )
+
+
 def _append(ctx: RequestContext, topic: str, partition: object, acks: int) -> _Outcome:
     broker = ctx.broker
     try:
@@ -54,7 +65,10 @@ def _append(ctx: RequestContext, topic: str, partition: object, acks: int) -> _O
             allow_zstd=ctx.version >= ZSTD_MIN_VERSION,
         )
         record = broker.metadata.topic(topic)
-        leader_epoch = record.partitions[partition.index].leader_epoch if record else 0  # type: ignore[attr-defined]
+        partition_record = record.partitions[partition.index] if record else None  # type: ignore[attr-defined]
+        if acks == -1 and partition_record is not None:
+            _check_min_insync_replicas(partition_record.replicas, log_config.min_insync_replicas)
+        leader_epoch = partition_record.leader_epoch if partition_record else 0
         base_offset = partition_log.append(
             prepared.data,  # type: ignore[arg-type]
             prepared.headers,
