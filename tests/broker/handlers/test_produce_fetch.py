@@ -11,6 +11,7 @@ from kio.schema.metadata.v12 import request as metadata_v12
 from kio.schema.produce.v9 import request as produce_v9
 
 from broker.protocol import records
+from tests.broker.handlers.test_topics_admin import create
 from tests.support.broker import BrokerProcess
 from tests.support.wire import KafkaWire, record_batch
 
@@ -154,3 +155,89 @@ def test_produce_reports_partition_errors_without_closing_the_connection(
     )
     ok = produce(wire, topic_name, record_batch([(b"k", b"v")]))
     assert ok.responses[0].partition_responses[0].base_offset == 0
+
+
+def fetch_partitions(
+    wire: KafkaWire, topic: str, partitions: list[int], *, max_bytes: int, partition_max_bytes: int
+):
+    return (
+        wire.request(
+            fetch_v12.FetchRequest(
+                replica_id=-1,
+                max_wait=datetime.timedelta(milliseconds=0),
+                min_bytes=1,
+                max_bytes=max_bytes,
+                isolation_level=0,
+                session_id=0,
+                session_epoch=-1,
+                topics=(
+                    fetch_v12.FetchTopic(
+                        topic=topic,
+                        partitions=tuple(
+                            fetch_v12.FetchPartition(
+                                partition=p,
+                                current_leader_epoch=-1,
+                                fetch_offset=0,
+                                last_fetched_epoch=-1,
+                                log_start_offset=-1,
+                                partition_max_bytes=partition_max_bytes,
+                            )
+                            for p in partitions
+                        ),
+                    ),
+                ),
+                forgotten_topics_data=(),
+                rack_id="",
+            )
+        )
+        .responses[0]
+        .partitions
+    )
+
+
+def produce_to(wire: KafkaWire, topic: str, partition: int, batch: bytes) -> None:
+    response = wire.request(
+        produce_v9.ProduceRequest(
+            transactional_id=None,
+            acks=1,
+            timeout=datetime.timedelta(seconds=5),
+            topic_data=(
+                produce_v9.TopicProduceData(
+                    name=topic,
+                    partition_data=(
+                        produce_v9.PartitionProduceData(index=partition, records=batch),
+                    ),
+                ),
+            ),
+        )
+    )
+    assert response.responses[0].partition_responses[0].error_code == ErrorCode.none
+
+
+def test_fetch_honours_partition_and_request_max_bytes_in_whole_batches(
+    wire: KafkaWire, topic_name: str
+) -> None:
+    create(wire, topic_name, partitions=2)
+    batch = record_batch([(b"k", b"x" * 1000)])
+    for partition in (0, 1):
+        for _ in range(5):
+            produce_to(wire, topic_name, partition, batch)
+    size = len(batch)
+
+    # Per partition: as many whole batches as fit, never a partial one.
+    p0, p1 = fetch_partitions(
+        wire, topic_name, [0, 1], max_bytes=1 << 20, partition_max_bytes=size * 2 + 10
+    )
+    assert [len(list(records.iter_batches(p.records))) for p in (p0, p1)] == [2, 2]
+    assert len(p0.records) == 2 * size
+
+    # A limit smaller than one batch still returns that whole batch: consumers progress.
+    (tiny,) = fetch_partitions(wire, topic_name, [0], max_bytes=1 << 20, partition_max_bytes=10)
+    assert len(tiny.records) == size
+
+    # The request budget is shared: the first partition may exceed it, then nothing more.
+    p0, p1 = fetch_partitions(
+        wire, topic_name, [0, 1], max_bytes=size // 2, partition_max_bytes=1 << 20
+    )
+    assert len(p0.records) == size and p1.records == b""
+    assert p1.high_watermark == 5  # still reported, so the consumer knows there is more
