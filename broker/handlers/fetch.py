@@ -16,7 +16,10 @@ from dataclasses import dataclass
 from broker.errors import BrokerError, ErrorCode
 from broker.handlers.context import RequestContext
 from broker.handlers.registry import api
+from broker.protocol import compression, records
 from broker.protocol.messages import build
+
+ZSTD_MIN_FETCH_VERSION = 10
 
 
 @dataclass(slots=True)
@@ -43,6 +46,12 @@ def _leader_epoch_error(ctx: RequestContext, topic: str, partition: object) -> E
     return None
 
 
+def _has_zstd(data: bytes) -> bool:
+    """Fetch v0-9 consumers cannot read zstd (KIP-110): Kafka answers such fetches with
+    UNSUPPORTED_COMPRESSION_TYPE instead of data they would fail on."""
+    return any(h.compression == compression.ZSTD for h in records.iter_batches(data))
+
+
 def _read_all(
     ctx: RequestContext, request: object
 ) -> tuple[list[tuple[str, list[_PartitionRead]]], int, bool]:
@@ -67,6 +76,8 @@ def _read_all(
                         partition.fetch_offset,
                         min(partition.partition_max_bytes, max(remaining, 0)),
                     )
+                if ctx.version < ZSTD_MIN_FETCH_VERSION and _has_zstd(data):
+                    raise BrokerError(ErrorCode.unsupported_compression_type)
             except BrokerError as exc:
                 reads.append(_PartitionRead(partition.partition, exc.code))
                 errored = True

@@ -241,3 +241,53 @@ def test_fetch_honours_partition_and_request_max_bytes_in_whole_batches(
     )
     assert len(p0.records) == size and p1.records == b""
     assert p1.high_watermark == 5  # still reported, so the consumer knows there is more
+
+
+def test_fetch_below_v10_is_refused_zstd_data_it_could_not_read(
+    wire: KafkaWire, topic_name: str
+) -> None:
+    from kio.schema.fetch.v9 import request as fetch_v9
+
+    from broker.protocol import compression, record_codec
+
+    ensure_topic(wire, topic_name)
+    zstd_batch = record_codec.encode_batch(
+        [record_codec.Record(0, 0, b"k", b"v" * 100)], base_timestamp=0, codec=compression.ZSTD
+    )
+    produce_to(wire, topic_name, 0, zstd_batch)
+
+    old = wire.request(
+        fetch_v9.FetchRequest(
+            replica_id=-1,
+            max_wait=datetime.timedelta(0),
+            min_bytes=1,
+            max_bytes=1 << 20,
+            isolation_level=0,
+            session_id=0,
+            session_epoch=-1,
+            topics=(
+                fetch_v9.FetchTopic(
+                    topic=topic_name,
+                    partitions=(
+                        fetch_v9.FetchPartition(
+                            partition=0,
+                            current_leader_epoch=-1,
+                            fetch_offset=0,
+                            log_start_offset=-1,
+                            partition_max_bytes=1 << 20,
+                        ),
+                    ),
+                ),
+            ),
+            forgotten_topics_data=(),
+        )
+    )
+    assert old.responses[0].partitions[0].error_code == ErrorCode.unsupported_compression_type
+    (current,) = fetch_partitions(
+        wire, topic_name, [0], max_bytes=1 << 20, partition_max_bytes=1 << 20
+    )
+    assert (
+        current.error_code == ErrorCode.none
+        and current.records
+        == zstd_batch[:8].replace(zstd_batch[:8], current.records[:8]) + zstd_batch[8:]
+    )
