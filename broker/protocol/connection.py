@@ -18,6 +18,7 @@ from kio.static.protocol import Entity
 from broker.errors import ProtocolViolation
 from broker.protocol import messages
 from broker.protocol.framing import FrameBuffer, frame
+from broker.protocol.guard import read_uvarint
 
 _HEADER = struct.Struct(">hhih")
 _CORRELATION = struct.Struct(">i")
@@ -41,26 +42,12 @@ class Request:
     size: int
 
 
-def read_uvarint(data: bytes, offset: int) -> tuple[int, int]:
-    result = shift = 0
-    while True:
-        if offset >= len(data):
-            raise ProtocolViolation("truncated varint")
-        byte = data[offset]
-        offset += 1
-        result |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return result, offset
-        shift += 7
-        if shift > 35:
-            raise ProtocolViolation("varint too long")
-
-
 def skip_tagged_fields(data: bytes, offset: int) -> int:
-    count, offset = read_uvarint(data, offset)
+    end = len(data)
+    count, offset = read_uvarint(data, offset, end)
     for _ in range(count):
-        _tag, offset = read_uvarint(data, offset)
-        size, offset = read_uvarint(data, offset)
+        _tag, offset = read_uvarint(data, offset, end)
+        size, offset = read_uvarint(data, offset, end)
         offset += size
     if offset > len(data):
         raise ProtocolViolation("truncated tagged fields")

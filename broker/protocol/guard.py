@@ -57,7 +57,8 @@ def _fail(what: str) -> ProtocolViolation:
     return ProtocolViolation(f"request body: {what}")
 
 
-def _uvarint(data: bytes, pos: int, end: int) -> tuple[int, int]:
+def read_uvarint(data: bytes, pos: int, end: int) -> tuple[int, int]:
+    """An unsigned varint at ``pos``, not reading at or past ``end``."""
     result = shift = 0
     while True:
         if pos >= end:
@@ -87,7 +88,7 @@ def _length_prefixed(flexible: bool, wide: bool) -> Step:
 
     def step(data: bytes, pos: int, end: int) -> int:
         if flexible:
-            length, pos = _uvarint(data, pos, end)
+            length, pos = read_uvarint(data, pos, end)
             length -= 1
         elif wide:
             if pos + 4 > end:
@@ -113,7 +114,7 @@ def _length_prefixed(flexible: bool, wide: bool) -> Step:
 def _array(flexible: bool, element: Step, fixed_size: int | None) -> Step:
     def step(data: bytes, pos: int, end: int) -> int:
         if flexible:
-            count, pos = _uvarint(data, pos, end)
+            count, pos = read_uvarint(data, pos, end)
             count -= 1
         else:
             if pos + 4 > end:
@@ -186,12 +187,12 @@ def entity_guard(entity_type: type) -> Step:
         for field_step in steps:
             pos = field_step(data, pos, end)
         if flexible:
-            count, pos = _uvarint(data, pos, end)
+            count, pos = read_uvarint(data, pos, end)
             if count > end - pos:
                 raise _fail(f"{count} tagged fields cannot fit")
             for _ in range(count):
-                tag, pos = _uvarint(data, pos, end)
-                size, pos = _uvarint(data, pos, end)
+                tag, pos = read_uvarint(data, pos, end)
+                size, pos = read_uvarint(data, pos, end)
                 if pos + size > end:
                     raise _fail(f"tagged field {tag} of {size} bytes exceeds the frame")
                 known = tagged.get(tag)

@@ -33,33 +33,48 @@ def produce(wire: KafkaWire, topic: str, batch: bytes, acks: int = 1):
 
 
 def fetch(wire: KafkaWire, topic: str, offset: int, max_wait_ms: int, min_bytes: int = 1):
+    """Fetch v12 of partition 0 from ``offset``."""
     return wire.request(
-        fetch_v12.FetchRequest(
-            replica_id=-1,
-            max_wait=datetime.timedelta(milliseconds=max_wait_ms),
-            min_bytes=min_bytes,
-            max_bytes=1 << 20,
-            isolation_level=0,
-            session_id=0,
-            session_epoch=-1,
-            topics=(
-                fetch_v12.FetchTopic(
-                    topic=topic,
-                    partitions=(
-                        fetch_v12.FetchPartition(
-                            partition=0,
-                            current_leader_epoch=-1,
-                            fetch_offset=offset,
-                            last_fetched_epoch=-1,
-                            log_start_offset=-1,
-                            partition_max_bytes=1 << 20,
-                        ),
-                    ),
+        fetch_request(topic, [0], offset=offset, max_wait_ms=max_wait_ms, min_bytes=min_bytes)
+    )
+
+
+def fetch_request(
+    topic: str,
+    partitions: list[int],
+    *,
+    offset: int = 0,
+    max_wait_ms: int = 0,
+    min_bytes: int = 1,
+    max_bytes: int = 1 << 20,
+    partition_max_bytes: int = 1 << 20,
+) -> fetch_v12.FetchRequest:
+    return fetch_v12.FetchRequest(
+        replica_id=-1,
+        max_wait=datetime.timedelta(milliseconds=max_wait_ms),
+        min_bytes=min_bytes,
+        max_bytes=max_bytes,
+        isolation_level=0,
+        session_id=0,
+        session_epoch=-1,
+        topics=(
+            fetch_v12.FetchTopic(
+                topic=topic,
+                partitions=tuple(
+                    fetch_v12.FetchPartition(
+                        partition=p,
+                        current_leader_epoch=-1,
+                        fetch_offset=offset,
+                        last_fetched_epoch=-1,
+                        log_start_offset=-1,
+                        partition_max_bytes=partition_max_bytes,
+                    )
+                    for p in partitions
                 ),
             ),
-            forgotten_topics_data=(),
-            rack_id="",
-        )
+        ),
+        forgotten_topics_data=(),
+        rack_id="",
     )
 
 
@@ -160,39 +175,10 @@ def test_produce_reports_partition_errors_without_closing_the_connection(
 def fetch_partitions(
     wire: KafkaWire, topic: str, partitions: list[int], *, max_bytes: int, partition_max_bytes: int
 ):
-    return (
-        wire.request(
-            fetch_v12.FetchRequest(
-                replica_id=-1,
-                max_wait=datetime.timedelta(milliseconds=0),
-                min_bytes=1,
-                max_bytes=max_bytes,
-                isolation_level=0,
-                session_id=0,
-                session_epoch=-1,
-                topics=(
-                    fetch_v12.FetchTopic(
-                        topic=topic,
-                        partitions=tuple(
-                            fetch_v12.FetchPartition(
-                                partition=p,
-                                current_leader_epoch=-1,
-                                fetch_offset=0,
-                                last_fetched_epoch=-1,
-                                log_start_offset=-1,
-                                partition_max_bytes=partition_max_bytes,
-                            )
-                            for p in partitions
-                        ),
-                    ),
-                ),
-                forgotten_topics_data=(),
-                rack_id="",
-            )
-        )
-        .responses[0]
-        .partitions
+    request = fetch_request(
+        topic, partitions, max_bytes=max_bytes, partition_max_bytes=partition_max_bytes
     )
+    return wire.request(request).responses[0].partitions
 
 
 def produce_to(wire: KafkaWire, topic: str, partition: int, batch: bytes) -> None:
