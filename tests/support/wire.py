@@ -16,29 +16,12 @@ from typing import Any
 from kio.index import load_response_schema
 from kio.records.schema import NewRecordBatch, Record, RecordHeader
 from kio.records.writers import write_new_batch
-from kio.schema.request_header.v1.header import RequestHeader as RequestHeaderV1
-from kio.schema.request_header.v2.header import RequestHeader as RequestHeaderV2
-from kio.serial import entity_reader, entity_writer
+from kio.serial import entity_reader
 
 from broker.protocol.connection import skip_tagged_fields
+from tests.support.raw_wire import encode_request
 
 API_VERSIONS_KEY = 18
-
-
-def encode_request(body: Any, correlation_id: int, client_id: str = "wire-test") -> bytes:
-    """The whole frame (size prefix included) for a kio request entity."""
-    header_type = RequestHeaderV2 if body.__flexible__ else RequestHeaderV1
-    header = header_type(
-        request_api_key=body.__api_key__,
-        request_api_version=body.__version__,
-        correlation_id=correlation_id,
-        client_id=client_id,
-    )
-    buffer = io.BytesIO()
-    entity_writer(header_type)(buffer, header)
-    entity_writer(type(body))(buffer, body)
-    payload = buffer.getvalue()
-    return struct.pack(">i", len(payload)) + payload
 
 
 class KafkaWire:
@@ -73,7 +56,7 @@ class KafkaWire:
 
     def request(self, body: Any, *, response_version: int | None = None) -> Any:
         self._correlation += 1
-        self.send_raw(encode_request(body, self._correlation))
+        self.send_raw(encode_request(body, correlation_id=self._correlation))
         frame = self.read_frame()
         correlation_id = struct.unpack_from(">i", frame, 0)[0]
         assert correlation_id == self._correlation, "responses out of order"

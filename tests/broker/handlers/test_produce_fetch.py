@@ -132,7 +132,7 @@ def test_fetch_beyond_the_log_end_is_offset_out_of_range(wire: KafkaWire, topic_
 def test_produce_acks_zero_gets_no_response_but_is_stored(wire: KafkaWire, topic_name: str) -> None:
     ensure_topic(wire, topic_name)
     wire._correlation += 1
-    from tests.support.wire import encode_request
+    from tests.support.raw_wire import encode_request
 
     request = produce_v9.ProduceRequest(
         transactional_id=None,
@@ -149,7 +149,7 @@ def test_produce_acks_zero_gets_no_response_but_is_stored(wire: KafkaWire, topic
             ),
         ),
     )
-    wire.send_raw(encode_request(request, wire._correlation))
+    wire.send_raw(encode_request(request, correlation_id=wire._correlation))
     # The next response on this connection must be the fetch's, not a produce ack.
     partition = fetch(wire, topic_name, 0, max_wait_ms=5000).responses[0].partitions[0]
     assert partition.high_watermark == 1
