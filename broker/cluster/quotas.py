@@ -1,0 +1,148 @@
+"""Client quotas as Kafka defines them: entities, precedence, rates and throttle times.
+
+Entities
+    A quota is configured for a user, a client-id, or both, each either named or the
+    default (``None`` here, ``<default>`` in Kafka's tools). Quota types:
+    ``producer_byte_rate``, ``consumer_byte_rate`` (bytes/s), ``request_percentage``
+    (% of one request-handler thread) and ``controller_mutation_rate`` (partitions
+    created or deleted per second).
+
+Precedence (Kafka's, most specific first)
+    1. user + client-id          5. default user + default client-id
+    2. user + default client-id  6. default user
+    3. user                      7. client-id
+    4. default user + client-id  8. default client-id
+
+    The first level that sets the quota type wins; its entity is also the unit whose
+    traffic is measured together (two clients of one user share a user quota).
+
+Measuring and throttling
+    :class:`Rate` keeps ``quota.window.num`` samples of ``quota.window.size.seconds``
+    each. When a recorded amount pushes the rate above the bound, the throttle time is
+    Kafka's ``(rate - bound) / bound * window``, where window is the time the samples
+    cover; the broker answers with that ``throttle_time_ms`` and mutes the connection
+    for as long (KIP-219). Time is an input everywhere: nothing here reads the clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+QUOTA_TYPES = (
+    "producer_byte_rate",
+    "consumer_byte_rate",
+    "request_percentage",
+    "controller_mutation_rate",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaEntity:
+    """``user``/``client_id``: a name, None for the default, or absent (``unset``)."""
+
+    user: str | None = None
+    client_id: str | None = None
+    has_user: bool = False
+    has_client_id: bool = False
+
+    def describe(self) -> str:
+        parts = []
+        if self.has_user:
+            parts.append(f"user={self.user if self.user is not None else '<default>'}")
+        if self.has_client_id:
+            parts.append(
+                f"client-id={self.client_id if self.client_id is not None else '<default>'}"
+            )
+        return ", ".join(parts)
+
+
+class _Unset:
+    """Marks an entity part as absent (unlike None, which is Kafka's <default>)."""
+
+
+UNSET = _Unset()
+
+
+def entity(
+    *, user: str | _Unset | None = UNSET, client_id: str | _Unset | None = UNSET
+) -> QuotaEntity:
+    """``entity(user="alice")``, ``entity(user=None)`` (the default user), and so on."""
+    return QuotaEntity(
+        user=None if isinstance(user, _Unset) else user,
+        client_id=None if isinstance(client_id, _Unset) else client_id,
+        has_user=not isinstance(user, _Unset),
+        has_client_id=not isinstance(client_id, _Unset),
+    )
+
+
+def precedence(user: str, client_id: str) -> list[QuotaEntity]:
+    """The eight candidate entities for a connection, most specific first."""
+    return [
+        entity(user=user, client_id=client_id),
+        entity(user=user, client_id=None),
+        entity(user=user),
+        entity(user=None, client_id=client_id),
+        entity(user=None, client_id=None),
+        entity(user=None),
+        entity(client_id=client_id),
+        entity(client_id=None),
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedQuota:
+    bound: float
+    entity: QuotaEntity
+
+
+def resolve(
+    configs: Mapping[QuotaEntity, Mapping[str, float]], user: str, client_id: str, quota_type: str
+) -> ResolvedQuota | None:
+    """The quota that applies to (user, client_id), or None when none is configured."""
+    for candidate in precedence(user, client_id):
+        values = configs.get(candidate)
+        if values is not None and quota_type in values:
+            return ResolvedQuota(values[quota_type], candidate)
+    return None
+
+
+@dataclass(slots=True)
+class Rate:
+    """A windowed rate (amount per second) over ``samples`` windows of ``window_s``."""
+
+    samples: int = 11
+    window_s: float = 1.0
+    _starts: list[float] = field(default_factory=list)
+    _totals: list[float] = field(default_factory=list)
+
+    def record(self, amount: float, now_s: float) -> None:
+        self._expire(now_s)
+        if not self._starts or now_s - self._starts[-1] >= self.window_s:
+            self._starts.append(now_s)
+            self._totals.append(0.0)
+            if len(self._starts) > self.samples:
+                del self._starts[0], self._totals[0]
+        self._totals[-1] += amount
+
+    def _expire(self, now_s: float) -> None:
+        horizon = now_s - self.samples * self.window_s
+        while self._starts and self._starts[0] < horizon:
+            del self._starts[0], self._totals[0]
+
+    def elapsed_s(self, now_s: float) -> float:
+        """The time the samples cover; at least (samples - 1) windows, as Kafka's Rate
+        does, so a burst at start-up is not measured over a tiny interval."""
+        covered = now_s - self._starts[0] if self._starts else 0.0
+        return max(covered, (self.samples - 1) * self.window_s)
+
+    def value(self, now_s: float) -> float:
+        self._expire(now_s)
+        return sum(self._totals) / self.elapsed_s(now_s)
+
+    def throttle_ms(self, bound: float, now_s: float) -> int:
+        """How long to hold the client so its rate falls back to ``bound`` (0 if within)."""
+        rate = self.value(now_s)
+        if bound <= 0 or rate <= bound:
+            return 0
+        return int((rate - bound) / bound * self.elapsed_s(now_s) * 1000)

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from broker.cluster.quotas import Rate, entity, precedence, resolve
+
+
+def test_the_most_specific_configured_level_wins() -> None:
+    configs = {
+        entity(client_id=None): {"producer_byte_rate": 1.0},
+        entity(user=None): {"producer_byte_rate": 2.0},
+        entity(user="alice"): {"producer_byte_rate": 3.0, "consumer_byte_rate": 30.0},
+        entity(user="alice", client_id="etl"): {"producer_byte_rate": 4.0},
+    }
+    assert resolve(configs, "alice", "etl", "producer_byte_rate").bound == 4.0  # type: ignore[union-attr]
+    assert resolve(configs, "alice", "web", "producer_byte_rate").bound == 3.0  # type: ignore[union-attr]
+    assert resolve(configs, "alice", "etl", "consumer_byte_rate").bound == 30.0  # type: ignore[union-attr]
+    assert resolve(configs, "bob", "etl", "producer_byte_rate").bound == 2.0  # type: ignore[union-attr]
+    assert resolve(configs, "bob", "etl", "request_percentage") is None
+
+
+def test_precedence_lists_kafkas_eight_levels_in_order() -> None:
+    levels = [e.describe() for e in precedence("u", "c")]
+    assert levels == [
+        "user=u, client-id=c",
+        "user=u, client-id=<default>",
+        "user=u",
+        "user=<default>, client-id=c",
+        "user=<default>, client-id=<default>",
+        "user=<default>",
+        "client-id=c",
+        "client-id=<default>",
+    ]
+
+
+def test_a_client_within_its_quota_is_never_throttled() -> None:
+    rate = Rate(samples=11, window_s=1.0)
+    for second in range(30):
+        rate.record(900, now_s=float(second))
+        assert rate.throttle_ms(1000, now_s=float(second)) == 0
+
+
+@given(st.integers(min_value=2, max_value=50))
+def test_throttle_time_brings_the_rate_back_to_the_bound(factor: int) -> None:
+    rate = Rate(samples=11, window_s=1.0)
+    bound = 1000.0
+    now = 0.0
+    for second in range(11):
+        now = float(second)
+        rate.record(bound * factor, now_s=now)
+    delay_ms = rate.throttle_ms(bound, now_s=now)
+    assert delay_ms > 0
+    # after waiting that long without sending, the measured rate is at the bound
+    total = bound * factor * 11
+    assert abs(total / (rate.elapsed_s(now) + delay_ms / 1000) - bound) < bound * 0.01
