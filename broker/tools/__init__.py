@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from typing import Any
 
@@ -39,9 +40,18 @@ def is_tool(args: argparse.Namespace) -> bool:
     return callable(getattr(args, "tool_main", None))
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run(args: argparse.Namespace) -> int:
-    """Run the tool the parsed command line names; user errors become exit code 1."""
+    """Run the tool the parsed command line names; user errors become exit code 1.
+
+    SIGTERM stops a tool the way Ctrl-C does (the consumer reports its count and closes,
+    the producer delivers what it read), exiting 130.
+    """
     name = args.tool_name
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         return int(args.tool_main(args))
     except ToolError as exc:

@@ -47,9 +47,11 @@ from broker.tools.client_config import (
     make_client,
     parse_assignments,
     unescape,
+    warn,
 )
 
 NAME = "consume"
+GROUP_WARNING_S = 10
 PRINT_FIELDS = ("timestamp", "partition", "offset", "headers", "key", "value")
 
 
@@ -241,10 +243,20 @@ def _print_records(
 ) -> None:
     """Write records until --max-messages or --timeout-ms; ``counter[0]`` counts them
     (a list, so the caller can report the count when Ctrl-C interrupts)."""
-    idle_since = time.monotonic()
+    idle_since = started = time.monotonic()
+    unassigned_warning = bool(args.group)
     while args.max_messages is None or counter[0] < args.max_messages:
         message = consumer.poll(0.2)
         now = time.monotonic()
+        if unassigned_warning and now - started >= GROUP_WARNING_S:
+            unassigned_warning = False
+            if not consumer.assignment():
+                warn(
+                    NAME,
+                    f"group {args.group} got no partitions in {GROUP_WARNING_S} s: the "
+                    "cluster may have no group coordinator (Headwater has none yet); "
+                    "without --group the consumer assigns partitions itself",
+                )
         if message is None:
             if args.timeout_ms is not None and (now - idle_since) * 1000 >= args.timeout_ms:
                 break
@@ -257,6 +269,7 @@ def _print_records(
             if error.fatal() or not error.retriable():
                 raise ToolError(f"{error.str()}{errors.hint()}")
             continue
-        out.write(formatter.format(message))
+        line = formatter.format(message)
+        counter[0] += 1  # before writing: a reader never sees an uncounted record
+        out.write(line)
         out.flush()
-        counter[0] += 1

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import datetime
+import signal
+import subprocess
 import time
 from collections import defaultdict
 
-from tests.broker.tools.conftest import Headwater
+import pytest
+
+from tests.broker.tools.conftest import Headwater, headwater_command
 
 
 def _create(headwater: Headwater, topic: str, partitions: int, *configs: str) -> None:
@@ -181,3 +185,30 @@ def test_user_errors(headwater: Headwater, topic: str) -> None:
         "consume", "--topic", topic, "--from-timestamp", "yesterday"
     )
     assert "Unknown topic" in headwater.fails("consume", "--topic", f"{topic}-missing")
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_or_sigterm_stops_the_consumer_cleanly(
+    headwater: Headwater, topic: str, stop: signal.Signals
+) -> None:
+    _create(headwater, topic, 1)
+    headwater.ok("produce", "--topic", topic, stdin=b"one\ntwo\n")
+    cmd = [
+        *headwater_command(),
+        "consume",
+        "--bootstrap-server",
+        headwater.bootstrap,
+        "--topic",
+        topic,
+        "--from-beginning",
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert proc.stdout is not None
+        assert [proc.stdout.readline(), proc.stdout.readline()] == [b"one\n", b"two\n"]
+        proc.send_signal(stop)
+        _, stderr = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
+    assert stderr.decode().strip() == "Processed a total of 2 messages"
