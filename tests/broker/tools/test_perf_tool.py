@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import ast
 import re
-from pathlib import Path
 
 from tests.broker.tools.conftest import Headwater
 
@@ -109,26 +107,3 @@ def test_user_errors(headwater: Headwater, topic: str) -> None:
     assert "Unknown topic" in headwater.fails(
         "perf consume", "--topic", f"{topic}-missing", "--messages", "1"
     )
-
-
-def test_tools_are_clients_not_the_broker() -> None:
-    """broker/tools/ reaches a cluster only through the Kafka protocol (docs/cli.md)."""
-    forbidden = (
-        "broker.server",
-        "broker.storage",
-        "broker.handlers",
-        "broker.cluster",
-        "broker.protocol",
-    )
-    tools = Path(__file__).resolve().parents[3] / "broker" / "tools"
-    for path in sorted(tools.glob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text())):
-            names = (
-                [a.name for a in node.names]
-                if isinstance(node, ast.Import)
-                else [node.module or ""]
-                if isinstance(node, ast.ImportFrom)
-                else []
-            )
-            for name in names:
-                assert not name.startswith(forbidden), f"{path.name} imports {name}"
