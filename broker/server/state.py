@@ -22,9 +22,13 @@ from broker.cluster.metadata import (
     validate_topic_name,
 )
 from broker.config import BrokerConfig
+from broker.coordinator.config import GroupCoordinatorConfig
+from broker.coordinator.coordinator import GroupCoordinator
+from broker.coordinator.service import GroupCoordinatorService
 from broker.errors import BrokerError, ErrorCode
 from broker.server.config_manager import ConfigManager
 from broker.server.flusher import GroupCommitFlusher
+from broker.server.offsets_topic import ConsumerOffsetsLog
 from broker.storage.log_config import LogConfig
 from broker.storage.log_manager import LogManager
 from broker.storage.partition_log import PartitionLog
@@ -48,6 +52,11 @@ class AppendNotifier:
             await asyncio.wait_for(event.wait(), timeout)
 
 
+def group_coordinator_config(config: BrokerConfig) -> GroupCoordinatorConfig:
+    """The ``group.*`` / ``offsets.*`` settings (raises GroupConfigError)."""
+    return GroupCoordinatorConfig.from_properties({**config.extra, **config.properties})
+
+
 class BrokerState:
     def __init__(self, config: BrokerConfig) -> None:
         self.config = config
@@ -65,6 +74,7 @@ class BrokerState:
                     topic.topic_id,
                     log_config=self.log_config(topic.name),
                 )
+        self.groups = self._group_coordinator()
         log.info(
             "loaded %d topics from %s (cluster.id %s, node.id %d)",
             len(self.metadata.topics()),
@@ -76,6 +86,18 @@ class BrokerState:
     @property
     def cluster_id(self) -> str:
         return self.metadata.cluster_id
+
+    def _group_coordinator(self) -> GroupCoordinatorService:
+        """The group coordinator, with every group loaded from ``__consumer_offsets``."""
+        config = group_coordinator_config(self.config)
+        offsets_log = ConsumerOffsetsLog(
+            self,
+            partitions=config.offsets_topic_num_partitions,
+            segment_bytes=config.offsets_topic_segment_bytes,
+        )
+        service = GroupCoordinatorService(GroupCoordinator(config), offsets_log)
+        service.load()
+        return service
 
     # -- topics -------------------------------------------------------------------
     def resolve_partition_count(self, num_partitions: int) -> int:

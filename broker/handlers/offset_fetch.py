@@ -1,0 +1,82 @@
+"""OffsetFetch (key 9): a group's committed offsets.
+
+A partition without a committed offset (or of a group that does not exist) answers
+offset -1 and empty metadata, with no error, as Kafka does. v2+ may ask for every
+committed partition (null topics); v7+ may ask for stable offsets only
+(``require_stable``: there are no transactional offset commits yet, so every offset
+is stable); v8+ batch several groups (KIP-709).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+
+from broker.coordinator.results import OffsetFetchPartition
+from broker.errors import ErrorCode
+from broker.handlers.context import RequestContext
+from broker.handlers.registry import api
+from broker.protocol.messages import build
+
+MULTI_GROUP_VERSION = 8
+
+
+def _topics(
+    ctx: RequestContext, group_id: str, requested: Iterable[object] | None, names: tuple[str, str]
+) -> tuple[object, ...]:
+    """The response's topics for one group (``names``: topic and partition classes)."""
+    asked = None
+    if requested is not None:
+        asked = [(t.name, list(t.partition_indexes)) for t in requested]  # type: ignore[attr-defined]
+    fetched = ctx.broker.groups.fetch_offsets(group_id, asked)
+    topic_type = getattr(ctx.response, names[0])
+    partition_type = getattr(ctx.response, names[1])
+
+    def partition(row: OffsetFetchPartition) -> object:
+        return build(
+            partition_type,
+            partition_index=row.partition,
+            committed_offset=row.offset,
+            committed_leader_epoch=row.leader_epoch,
+            metadata=row.metadata,
+            error_code=row.error,
+        )
+
+    return tuple(
+        build(topic_type, name=name, partitions=tuple(partition(row) for row in rows))
+        for name, rows in fetched
+    )
+
+
+@api(key=9, min_version=1, max_version=9)
+async def handle(ctx: RequestContext, request: object) -> object:
+    response = ctx.response
+    if ctx.version >= MULTI_GROUP_VERSION:
+        groups = tuple(
+            build(
+                response.OffsetFetchResponseGroup,
+                group_id=group.group_id,
+                topics=_topics(
+                    ctx,
+                    group.group_id,
+                    group.topics,
+                    ("OffsetFetchResponseTopics", "OffsetFetchResponsePartitions"),
+                ),
+                error_code=ErrorCode.none,
+            )
+            for group in request.groups  # type: ignore[attr-defined]
+        )
+        return build(
+            response.OffsetFetchResponse, throttle_time=datetime.timedelta(0), groups=groups
+        )
+    return build(
+        response.OffsetFetchResponse,
+        throttle_time=datetime.timedelta(0),
+        topics=_topics(
+            ctx,
+            request.group_id,  # type: ignore[attr-defined]
+            request.topics,  # type: ignore[attr-defined]
+            ("OffsetFetchResponseTopic", "OffsetFetchResponsePartition"),
+        ),
+        error_code=ErrorCode.none,
+    )
