@@ -43,7 +43,7 @@ def machine_facts(headwater: str, tansu: str) -> dict[str, str]:
         "Python": platform.python_version(),
         "Headwater": headwater,
         "Tansu": tansu,
-        "confluent-kafka": f"{confluent_kafka.version()[0]} (librdkafka "
+        "confluent-kafka": f"{confluent_kafka.__version__} (librdkafka "
         f"{confluent_kafka.libversion()[0]})",
         "load average at start": load,
     }

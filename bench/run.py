@@ -1,6 +1,6 @@
 """Benchmark Headwater against Tansu with confluent-kafka, print markdown results.
 
-    python bench/run.py --quick     # smoke check, about two minutes
+    python bench/run.py --quick     # smoke check, about a minute
     python bench/run.py             # full run (~10 s per workload, 2 GB memory run)
     python bench/run.py --memory-gb 5 --targets headwater,headwater-async,tansu
 
@@ -30,6 +30,7 @@ import os
 import shlex
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -157,10 +158,6 @@ class Run:
         stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
         self.out = Path(args.out) if args.out else REPO_ROOT / "bench" / "results" / stamp
         self.out.mkdir(parents=True, exist_ok=True)
-        self.work_root = Path(
-            args.workdir if args.workdir else tempfile.mkdtemp(prefix="headwater-bench-")
-        )
-        self.work_root.mkdir(parents=True, exist_ok=True)
         self.targets = [t.strip() for t in args.targets.split(",") if t.strip()]
         for t in self.targets:
             if t not in KNOWN_TARGETS:
@@ -176,7 +173,17 @@ class Run:
             consumer_extra=parse_kv(args.consumer_config),
         )
         self.tansu_bin = find_tansu(args.tansu_bin) if self.ref else None
-        self.hw_source, self.hw_version = headwater_source(args.headwater_ref, self.work_root)
+        # Created last: nothing above leaves a directory behind when it fails.
+        self.work_root = Path(
+            args.workdir if args.workdir else tempfile.mkdtemp(prefix="headwater-bench-")
+        )
+        self.work_root.mkdir(parents=True, exist_ok=True)
+        try:
+            self.hw_source, self.hw_version = headwater_source(args.headwater_ref, self.work_root)
+        except (OSError, subprocess.SubprocessError) as exc:
+            if not args.workdir:
+                shutil.rmtree(self.work_root, ignore_errors=True)
+            raise BenchError(f"cannot get Headwater {args.headwater_ref}: {exc}") from exc
         self.results: dict[str, dict[str, Any]] = {t: {} for t in self.targets}
         self.flush_modes: dict[str, str] = {}
         self.peak_rss: dict[str, float] = {}
