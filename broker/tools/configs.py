@@ -55,11 +55,17 @@ def add_parser(commands: Any) -> None:
     action.add_argument("--alter", action="store_true", help="change configs")
     parser.add_argument("--entity-type", choices=("topics", "brokers"))
     parser.add_argument("--entity-name", help="topic name or broker id")
-    parser.add_argument("--entity-default", action="store_true", help="brokers: cluster default")
+    parser.add_argument(
+        "--entity-default",
+        action="store_true",
+        help="brokers: the cluster-wide default (refused: librdkafka cannot send it)",
+    )
     parser.add_argument("--topic", help="shorthand for --entity-type topics --entity-name")
     parser.add_argument("--broker", help="shorthand for --entity-type brokers --entity-name")
     parser.add_argument(
-        "--broker-defaults", action="store_true", help="shorthand for brokers --entity-default"
+        "--broker-defaults",
+        action="store_true",
+        help="shorthand for brokers --entity-default (refused likewise)",
     )
     parser.add_argument("--all", action="store_true", help="--describe: every config")
     parser.add_argument("--add-config", metavar="K=V,K2=[A,B]", help="configs to set")

@@ -63,7 +63,9 @@ def add_parser(commands: Any) -> None:
     start.add_argument("--from-beginning", action="store_true", help="start at the earliest")
     start.add_argument("--offset", help="with --partition: N, earliest or latest")
     start.add_argument(
-        "--from-timestamp", metavar="MS|ISO8601", help="start at the first record at/after this"
+        "--from-timestamp",
+        metavar="MS|ISO8601",
+        help="start at the first record at/after this time (epoch ms or ISO 8601)",
     )
     parser.add_argument("--partition", type=int, help="read only this partition")
     parser.add_argument("--group", help="subscribe as a member of this consumer group")

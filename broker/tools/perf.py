@@ -23,6 +23,7 @@ import random
 import string
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from confluent_kafka import (
@@ -60,7 +61,7 @@ def add_parser(commands: Any) -> None:
     produce.add_argument("--record-size", type=int, required=True, help="bytes per record")
     produce.add_argument("--throughput", type=float, default=-1, help="max records/s; -1: no cap")
     produce.add_argument("--producer-props", nargs="+", default=[], metavar="KEY=VALUE")
-    produce.add_argument("--producer.config", dest="client_config_file", metavar="FILE")
+    produce.add_argument("--producer.config", dest="client_config_file", type=Path, metavar="FILE")
     produce.add_argument("--reporting-interval", type=int, default=5000, metavar="MS")
     produce.set_defaults(tool_main=run_produce, tool_name="perf produce")
 
@@ -69,7 +70,7 @@ def add_parser(commands: Any) -> None:
     consume.add_argument("--topic", required=True)
     consume.add_argument("--messages", type=int, required=True, help="records to consume")
     consume.add_argument("--group", help="consume as this group (subscribe); default: assign")
-    consume.add_argument("--consumer.config", dest="client_config_file", metavar="FILE")
+    consume.add_argument("--consumer.config", dest="client_config_file", type=Path, metavar="FILE")
     consume.add_argument(
         "--consumer-property",
         dest="client_properties",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from tests.broker.tools.conftest import Headwater, headwater_command
 from tests.support.net import free_port
@@ -92,3 +93,22 @@ def test_missing_action_is_a_usage_error() -> None:
     proc = subprocess.run([*headwater_command(), "topics"], capture_output=True, text=True)
     assert proc.returncode == 2
     assert "one of the arguments --create --list --describe --alter --delete" in proc.stderr
+
+
+def test_client_settings_from_a_properties_file(
+    headwater: Headwater, topic: str, tmp_path: Path
+) -> None:
+    good = tmp_path / "client.properties"
+    good.write_text("# Kafka-style file\nclient.id = headwater-test\nsocket.timeout.ms: 10000\n")
+    headwater.ok("topics", "--create", "--topic", topic, "--command-config", str(good))
+    bad = tmp_path / "bad.properties"
+    bad.write_text("no.such.setting=1\n")
+    assert "No such configuration property" in headwater.fails(
+        "topics", "--list", "--command-config", str(bad)
+    )
+    assert "cannot read" in headwater.fails(
+        "topics", "--list", "--command-config", str(tmp_path / "missing")
+    )
+    assert "No such configuration property" in headwater.fails(
+        "topics", "--list", "--command-property", "bogus=1"
+    )
