@@ -246,6 +246,11 @@ class Segment:
                 self.max_timestamp, self.max_timestamp_batch_offset - self.base_offset
             )
 
+    def flush_data(self) -> None:
+        """fdatasync the log file only: what acknowledged durability needs (the indexes
+        are derived data, rebuilt from the log after a crash)."""
+        os.fdatasync(self._fd)
+
     def flush(self) -> None:
         os.fdatasync(self._fd)
         self.offset_index.flush()
