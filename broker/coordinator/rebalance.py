@@ -128,6 +128,7 @@ class Rebalancing:
             reason,
         )
         group.transition_to(S.PREPARING_REBALANCE, now_ms)
+        self._maybe_complete_join(group, now_ms, result)  # e.g. the last member just left
 
     def _maybe_complete_join(self, group: ClassicGroup, now_ms: int, result: Result) -> None:
         if group.state is not S.PREPARING_REBALANCE or group.join_deadline_ms is None:
