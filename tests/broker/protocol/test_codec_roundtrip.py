@@ -10,6 +10,7 @@ else would escape the connection handler instead of closing one connection clean
 
 from __future__ import annotations
 
+import datetime
 import io
 import os
 import struct
@@ -24,7 +25,7 @@ from hypothesis import strategies as st
 from kio.schema.request_header.v1.header import RequestHeader as RequestHeaderV1
 from kio.schema.request_header.v2.header import RequestHeader as RequestHeaderV2
 from kio.serial import entity_reader, entity_writer
-from kio.static.primitive import Records, i16, i32
+from kio.static.primitive import Records, i16, i32, i64Timedelta
 
 from broker.errors import ProtocolViolation
 from broker.handlers import REGISTRY
@@ -33,6 +34,14 @@ from broker.protocol.connection import KafkaConnection, RequestHeader
 
 # Record batches are opaque bytes to the message codec (broker.protocol.records parses them)
 st.register_type_strategy(Records, st.binary(max_size=200))
+# kio's native reader overflows on i64 millisecond durations near timedelta's limits
+# (~2**63 ms) and loses precision far below; real ones (session_lifetime_ms) are small.
+st.register_type_strategy(
+    i64Timedelta,
+    st.integers(-(2**40), 2**40).map(
+        lambda ms: i64Timedelta.parse(datetime.timedelta(milliseconds=ms))
+    ),
+)
 
 SERVED = [
     pytest.param(handler.api_key, version, id=f"{handler.name}-v{version}")
