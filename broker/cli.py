@@ -5,7 +5,8 @@ kafka-server-start is (``--config server.properties --override key=value``).
 ``headwater up`` runs the whole embedded default on a laptop: the broker plus the
 console (migrations, a first operator account, the ASGI server) as child processes.
 ``headwater topics|produce|consume|configs|perf`` are Kafka's command-line tools, as
-clients of any Kafka-compatible cluster (``broker/tools/``, docs/cli.md).
+clients of any Kafka-compatible cluster (``broker/tools/``, docs/cli.md);
+``headwater users`` manages SCRAM users (docs/security.md).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from broker import tools
+from broker.tools import users
 
 
 def _add_broker_args(parser: argparse.ArgumentParser) -> None:
@@ -43,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--console", default="127.0.0.1:8000", metavar="HOST:PORT")
 
     tools.add_subcommands(commands)
+    users.add_parser(commands)
     return parser
 
 

@@ -7,6 +7,9 @@ loads without edits; known keys are parsed and validated into :class:`BrokerConf
 The ``log.*`` defaults of topic configs (``log.retention.hours``, ``log.cleanup.policy``
 ...) are validated against their definitions in :mod:`broker.cluster.config_catalog`
 and kept as given in ``properties``, from which every topic's settings are resolved.
+Security settings (``ssl.*``, ``sasl.*`` and their ``listener.name.<listener>.``
+prefixed forms) are kept apart in ``security``, out of reprs and DescribeConfigs,
+because some are secrets (docs/security.md).
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from pathlib import Path
 
 from broker.cluster.config_catalog import BROKER_CONFIGS
 from broker.cluster.config_def import InvalidConfigError
+from broker.security.sasl import SECURITY_PROTOCOLS, SUPPORTED_MECHANISMS
+from broker.security.tls import TlsSettings
 
 
 class ConfigError(ValueError):
@@ -62,6 +67,31 @@ def parse_listeners(key: str, value: str) -> tuple[Listener, ...]:
     return tuple(listeners)
 
 
+DEFAULT_PROTOCOL_MAP = {name: name for name in SECURITY_PROTOCOLS}
+DEFAULT_SASL_MECHANISMS = ("SCRAM-SHA-256", "SCRAM-SHA-512")
+SECURITY_PREFIXES = ("ssl.", "sasl.", "listener.name.")
+PROTOCOL_MAP_KEY = "listener.security.protocol.map"
+
+
+def parse_protocol_map(key: str, value: str) -> dict[str, str]:
+    """``NAME:PROTOCOL,...`` (Kafka's listener.security.protocol.map)."""
+    mapping: dict[str, str] = {}
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        name, sep, protocol = item.partition(":")
+        protocol = protocol.strip().upper()
+        if not sep or not name.strip():
+            raise ConfigError(f"{key}: {item!r} is not LISTENER_NAME:SECURITY_PROTOCOL")
+        if protocol not in SECURITY_PROTOCOLS:
+            raise ConfigError(
+                f"{key}: unknown security protocol {protocol} "
+                f"(one of {', '.join(SECURITY_PROTOCOLS)})"
+            )
+        mapping[name.strip().upper()] = protocol
+    return mapping
+
+
 def _bool(key: str, value: str) -> bool:
     lowered = value.strip().lower()
     if lowered in ("true", "false"):
@@ -92,9 +122,15 @@ class BrokerConfig:
     auto_create_topics_enable: bool = True
     delete_topic_enable: bool = True
     socket_request_max_bytes: int = 104857600
+    connection_failed_authentication_delay_ms: int = 100
+    listener_security_protocol_map: Mapping[str, str] = field(
+        default_factory=lambda: dict(DEFAULT_PROTOCOL_MAP)
+    )
     extra: Mapping[str, str] = field(default_factory=dict)
     properties: Mapping[str, str] = field(default_factory=dict)
     """Every known key as given (file, then overrides): the STATIC_BROKER_CONFIG layer."""
+    security: Mapping[str, str] = field(default_factory=dict, repr=False)
+    """``ssl.*``, ``sasl.*`` and ``listener.name.*`` keys as given (may hold secrets)."""
 
     @property
     def effective_advertised_listeners(self) -> tuple[Listener, ...]:
@@ -103,6 +139,74 @@ class BrokerConfig:
         return tuple(
             dataclasses.replace(lsn, host="127.0.0.1") if lsn.host in ("", "0.0.0.0") else lsn
             for lsn in chosen
+        )
+
+    def advertised_listener(self, name: str | None) -> Listener:
+        """The address clients of listener ``name`` are told (Metadata, FindCoordinator).
+
+        ``None`` (no connection context) is the first advertised listener. A listener
+        missing from ``advertised.listeners`` advertises its own bound address.
+        """
+        advertised = self.effective_advertised_listeners
+        if name is None:
+            return advertised[0]
+        for listener in advertised:
+            if listener.name == name:
+                return listener
+        bound = next((lsn for lsn in self.listeners if lsn.name == name), advertised[0])
+        return (
+            dataclasses.replace(bound, host="127.0.0.1") if bound.host in ("", "0.0.0.0") else bound
+        )
+
+    def security_protocol(self, listener_name: str) -> str:
+        return self.listener_security_protocol_map[listener_name]
+
+    def listener_setting(self, listener_name: str, key: str) -> str | None:
+        """``listener.name.<listener>.<key>`` if set, else the global ``<key>``."""
+        prefixed = f"listener.name.{listener_name.lower()}.{key}"
+        for name, value in self.security.items():
+            if name.lower() == prefixed:
+                return value
+        return self.security.get(key)
+
+    def sasl_mechanisms(self, listener_name: str) -> tuple[str, ...]:
+        value = self.listener_setting(listener_name, "sasl.enabled.mechanisms")
+        if value is None:
+            return DEFAULT_SASL_MECHANISMS
+        return tuple(m.strip().upper() for m in value.split(",") if m.strip())
+
+    @property
+    def sasl_server_max_receive_size(self) -> int:
+        """Largest frame accepted before a SASL client has authenticated (Kafka's default)."""
+        value = self.security.get("sasl.server.max.receive.size")
+        return 524288 if value is None else _int("sasl.server.max.receive.size", value, minimum=1)
+
+    def tls_settings(self, listener_name: str) -> TlsSettings:
+        """The ``ssl.*`` settings of one listener. As Kafka (KIP-684), the global
+        ``ssl.client.auth`` does not apply to SASL_SSL listeners, only a prefixed one."""
+        get = lambda key: self.listener_setting(listener_name, key)  # noqa: E731
+        if self.security_protocol(listener_name) == "SASL_SSL":
+            prefixed = f"listener.name.{listener_name.lower()}.ssl.client.auth"
+            client_auth = next(
+                (v for k, v in self.security.items() if k.lower() == prefixed), "none"
+            )
+        else:
+            client_auth = get("ssl.client.auth") or "none"
+        protocols = get("ssl.enabled.protocols") or "TLSv1.2,TLSv1.3"
+        return TlsSettings(
+            listener_name=listener_name,
+            keystore_type=(get("ssl.keystore.type") or "PEM").upper(),
+            keystore_location=get("ssl.keystore.location"),
+            keystore_password=get("ssl.keystore.password"),
+            keystore_key=get("ssl.keystore.key"),
+            keystore_certificate_chain=get("ssl.keystore.certificate.chain"),
+            key_password=get("ssl.key.password"),
+            truststore_type=(get("ssl.truststore.type") or "PEM").upper(),
+            truststore_location=get("ssl.truststore.location"),
+            truststore_password=get("ssl.truststore.password"),
+            truststore_certificates=get("ssl.truststore.certificates"),
+            client_auth=client_auth.strip().lower(),
+            enabled_protocols=tuple(p.strip() for p in protocols.split(",") if p.strip()),
         )
 
     @property
@@ -131,6 +235,10 @@ _PARSERS = {
     "socket.request.max.bytes": lambda k, v: (
         "socket_request_max_bytes",
         _int(k, v, minimum=1),
+    ),
+    "connection.failed.authentication.delay.ms": lambda k, v: (
+        "connection_failed_authentication_delay_ms",
+        _int(k, v, minimum=0),
     ),
 }
 
@@ -178,9 +286,16 @@ def config_from_properties(props: Mapping[str, str]) -> BrokerConfig:
     values: dict[str, object] = {}
     extra: dict[str, str] = {}
     known: dict[str, str] = {}
+    security: dict[str, str] = {}
     for key, value in props.items():
         parser = _PARSERS.get(key)
         definition = BROKER_CONFIGS.get(key)
+        if key == PROTOCOL_MAP_KEY:
+            values["listener_security_protocol_map"] = parse_protocol_map(key, value)
+            continue
+        if parser is None and definition is None and key.startswith(SECURITY_PREFIXES):
+            security[key] = value
+            continue
         if parser is None and definition is None:
             extra[key] = value
             continue
@@ -195,4 +310,33 @@ def config_from_properties(props: Mapping[str, str]) -> BrokerConfig:
                 raise ConfigError(exc.message) from None
     if values.get("log_dirs") == ():
         raise ConfigError("log.dirs: at least one directory is required")
-    return BrokerConfig(**values, extra=extra, properties=known)  # type: ignore[arg-type]
+    config = BrokerConfig(**values, extra=extra, properties=known, security=security)  # type: ignore[arg-type]
+    _check_listeners(config)
+    return config
+
+
+def _check_listeners(config: BrokerConfig) -> None:
+    """Kafka's cross-checks of listeners, their protocols and SASL mechanisms."""
+    names = [listener.name for listener in config.listeners]
+    for name in names:
+        if name not in config.listener_security_protocol_map:
+            raise ConfigError(
+                f"listeners: no security protocol for listener {name} in "
+                "listener.security.protocol.map"
+            )
+        mechanisms = config.sasl_mechanisms(name)
+        unsupported = [m for m in mechanisms if m not in SUPPORTED_MECHANISMS]
+        if unsupported:
+            raise ConfigError(
+                f"sasl.enabled.mechanisms: {', '.join(unsupported)} not supported "
+                f"(supported: {', '.join(SUPPORTED_MECHANISMS)})"
+            )
+        if config.security_protocol(name).startswith("SASL_") and not mechanisms:
+            raise ConfigError(f"sasl.enabled.mechanisms: listener {name} needs a mechanism")
+    for listener in config.advertised_listeners or ():
+        if listener.name not in names:
+            raise ConfigError(
+                "advertised.listeners listener names must be equal to or a subset of the "
+                f"ones defined in listeners. Found {listener.name}. The valid options "
+                f"based on the current configuration are {','.join(names)}"
+            )

@@ -16,6 +16,7 @@ FORBIDDEN = {
     "broker/storage": ("asyncio", "socket", "broker.server", "broker.handlers"),
     "broker/cluster": ("asyncio", "socket", "broker.server", "broker.handlers", "broker.storage"),
     "broker/handlers": ("socket",),
+    "broker/security": ("asyncio", "socket", "broker.server", "broker.handlers", "broker.storage"),
     "console": ("broker.server", "broker.storage", "broker.handlers", "broker.cluster", "streams"),
 }
 

@@ -5,7 +5,9 @@ On-disk format
     once on first start. ``<log.dirs>/__cluster_metadata/topics.json``: every topic with
     its ID, config overrides and partitions (leader, leader epoch, replicas), the
     dynamic broker configs by resource name (``""``: cluster default, ``"<node.id>"``:
-    one broker) and the producer-ID block reservation. Rewritten whole on
+    one broker), the producer-ID block reservation and the SCRAM credentials (per user
+    and mechanism: base64 salt, stored key and server key, and the iteration count;
+    never a password or salted password). Rewritten whole on
     every change: write to a temp file, fsync, rename, fsync the directory; so after a
     crash the file is either the old or the new version, never a mix.
 
@@ -17,10 +19,12 @@ PostgreSQL can implement :class:`MetadataStore` when several brokers share a clu
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
 import os
 import re
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -68,6 +72,36 @@ class TopicRecord:
     partitions: list[PartitionRecord]
     configs: dict[str, str] = field(default_factory=dict)
     is_internal: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ScramCredentialRecord:
+    """One user's credential for one SCRAM mechanism (Kafka's UserScramCredentialRecord)."""
+
+    salt: bytes
+    stored_key: bytes
+    server_key: bytes
+    iterations: int
+
+    def __repr__(self) -> str:  # key material stays out of logs and tracebacks
+        return f"ScramCredentialRecord(iterations={self.iterations})"
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "salt": base64.b64encode(self.salt).decode(),
+            "stored_key": base64.b64encode(self.stored_key).decode(),
+            "server_key": base64.b64encode(self.server_key).decode(),
+            "iterations": self.iterations,
+        }
+
+    @classmethod
+    def from_json(cls, item: dict[str, object]) -> ScramCredentialRecord:
+        return cls(
+            salt=base64.b64decode(str(item["salt"])),
+            stored_key=base64.b64decode(str(item["stored_key"])),
+            server_key=base64.b64decode(str(item["server_key"])),
+            iterations=int(item["iterations"]),  # type: ignore[call-overload]
+        )
 
 
 MAX_PARTITIONS_PER_REQUEST = 10_000  # Kafka's controller refuses bigger batches
@@ -167,6 +201,51 @@ class MetadataStore(Protocol):
     def broker_configs(self, resource_name: str) -> dict[str, str]: ...
     def alter_broker_configs(self, resource_name: str, configs: dict[str, str]) -> None: ...
     def allocate_producer_id(self) -> int: ...
+    def scram_credentials(self, user: str) -> dict[str, ScramCredentialRecord]: ...
+    def scram_users(self) -> dict[str, dict[str, ScramCredentialRecord]]: ...
+    def alter_scram_credentials(
+        self,
+        deletions: Iterable[tuple[str, str]],
+        upsertions: Iterable[tuple[str, str, ScramCredentialRecord]],
+    ) -> None: ...
+
+
+LOCK_FILE = ".lock"
+
+
+class LogDirLock:
+    """An exclusive ``flock`` on ``<log.dirs>/.lock`` (Kafka's lock file), held while a
+    broker runs so offline tools (``headwater users --config``) never write the metadata
+    of a running broker. Released on :meth:`release` or when the process ends."""
+
+    def __init__(self, log_dir: Path) -> None:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        self._fd: int | None = os.open(log_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(self._fd)
+            self._fd = None
+            raise OSError(
+                f"Failed to acquire lock on file {LOCK_FILE} in {log_dir}. A Kafka instance "
+                "in another process or thread is using this directory."
+            ) from None
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> LogDirLock:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def lock_log_dir(log_dir: Path) -> LogDirLock:
+    """Lock a log directory or raise :class:`OSError` naming the directory."""
+    return LogDirLock(log_dir)
 
 
 def _new_cluster_id() -> str:
@@ -200,6 +279,7 @@ class FileMetadataStore:
         self._producer_id_block_end = 0
         self._next_producer_id = 0
         self._broker_configs: dict[str, dict[str, str]] = {}
+        self._scram: dict[str, dict[str, ScramCredentialRecord]] = {}
         self._topics: dict[str, TopicRecord] = self._load()
         self._next_producer_id = self._producer_id_block_end
 
@@ -228,6 +308,10 @@ class FileMetadataStore:
             str(resource): dict(configs)
             for resource, configs in raw.get("broker_configs", {}).items()
         }
+        self._scram = {
+            str(user): {str(m): ScramCredentialRecord.from_json(c) for m, c in creds.items()}
+            for user, creds in raw.get("scram_credentials", {}).items()
+        }
         topics = {}
         for item in raw["topics"]:
             topics[item["name"]] = TopicRecord(
@@ -244,6 +328,10 @@ class FileMetadataStore:
             "version": 1,
             "producer_id_block_end": self._producer_id_block_end,
             "broker_configs": {r: c for r, c in self._broker_configs.items() if c},
+            "scram_credentials": {
+                user: {m: c.to_json() for m, c in creds.items()}
+                for user, creds in self._scram.items()
+            },
             "topics": [
                 {
                     "name": t.name,
@@ -339,6 +427,33 @@ class FileMetadataStore:
         producer_id = self._next_producer_id
         self._next_producer_id += 1
         return producer_id
+
+    def scram_credentials(self, user: str) -> dict[str, ScramCredentialRecord]:
+        """A user's SCRAM credentials by mechanism name (empty for an unknown user)."""
+        return dict(self._scram.get(user, {}))
+
+    def scram_users(self) -> dict[str, dict[str, ScramCredentialRecord]]:
+        return {user: dict(creds) for user, creds in self._scram.items()}
+
+    def alter_scram_credentials(
+        self,
+        deletions: Iterable[tuple[str, str]],
+        upsertions: Iterable[tuple[str, str, ScramCredentialRecord]],
+    ) -> None:
+        """Delete (user, mechanism) and upsert (user, mechanism, credential) pairs in one
+        snapshot write (validated by the caller). Each user's map is replaced, not
+        mutated, so a reader holding the old one sees a consistent view."""
+        changed = {user: dict(creds) for user, creds in self._scram.items()}
+        for user, mechanism in deletions:
+            changed.get(user, {}).pop(mechanism, None)
+        for user, mechanism, credential in upsertions:
+            changed.setdefault(user, {})[mechanism] = credential
+        previous, self._scram = self._scram, {u: c for u, c in changed.items() if c}
+        try:
+            self._save()
+        except BaseException:
+            self._scram = previous  # memory never claims what the disk does not hold
+            raise
 
     def delete_topic(self, name: str) -> TopicRecord:
         record = self._topics.pop(name, None)

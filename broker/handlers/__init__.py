@@ -2,6 +2,7 @@
 
 from broker.handlers import (
     alter_configs,
+    alter_user_scram_credentials,
     api_versions,
     create_partitions,
     create_topics,
@@ -11,6 +12,7 @@ from broker.handlers import (
     describe_cluster,
     describe_configs,
     describe_groups,
+    describe_user_scram_credentials,
     fetch,
     find_coordinator,
     heartbeat,
@@ -25,6 +27,8 @@ from broker.handlers import (
     offset_delete,
     offset_fetch,
     produce,
+    sasl_authenticate,
+    sasl_handshake,
     sync_group,
 )
 from broker.handlers.registry import ApiHandler, HandlerRegistry
@@ -44,6 +48,7 @@ REGISTRY = HandlerRegistry(
         sync_group.handle,
         describe_groups.handle,
         list_groups.handle,
+        sasl_handshake.handle,
         api_versions.handle,
         create_topics.handle,
         delete_topics.handle,
@@ -52,8 +57,11 @@ REGISTRY = HandlerRegistry(
         describe_configs.handle,
         delete_groups.handle,
         alter_configs.handle,
+        sasl_authenticate.handle,
         create_partitions.handle,
         incremental_alter_configs.handle,
+        describe_user_scram_credentials.handle,
+        alter_user_scram_credentials.handle,
         offset_delete.handle,
         describe_cluster.handle,
     ]

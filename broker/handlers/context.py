@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from broker.protocol import messages
 from broker.protocol.connection import RequestHeader
+from broker.security.sasl import ANONYMOUS, ConnectionSecurity
 
 if TYPE_CHECKING:
     from broker.handlers.registry import HandlerRegistry
@@ -20,6 +21,12 @@ class RequestContext:
     broker: BrokerState
     registry: HandlerRegistry
     client_host: str
+    listener_name: str | None = None
+    """The listener the client connected to (Metadata answers with its endpoints)."""
+    principal: str = ANONYMOUS
+    """Who the client authenticated as (``User:alice``, ``User:CN=...``), for authorizers."""
+    security: ConnectionSecurity | None = None
+    """The connection's authentication state (SaslHandshake / SaslAuthenticate)."""
 
     @property
     def version(self) -> int:

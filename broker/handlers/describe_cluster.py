@@ -60,7 +60,7 @@ async def handle(ctx: RequestContext, request: object) -> object:
             port=listener.port,
             rack=None,
         )
-        for listener in broker.config.effective_advertised_listeners[:1]
+        for listener in (broker.config.advertised_listener(ctx.listener_name),)
     )
     wants_operations = request.include_cluster_authorized_operations  # type: ignore[attr-defined]
     return build(

@@ -34,7 +34,7 @@ def _coordinator(ctx: RequestContext, key_type: int) -> tuple[ErrorCode, str | N
         )
     if key_type != GROUP_KEY_TYPE:
         return ErrorCode.invalid_request, f"Unknown coordinator key type {key_type}.", -1, "", -1
-    listener = ctx.broker.config.effective_advertised_listeners[0]
+    listener = ctx.broker.config.advertised_listener(ctx.listener_name)
     return ErrorCode.none, None, ctx.broker.node_id, listener.host, listener.port
 
 

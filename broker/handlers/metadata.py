@@ -135,7 +135,7 @@ async def handle(ctx: RequestContext, request: object) -> object:
             port=listener.port,
             rack=None,
         )
-        for listener in broker.config.effective_advertised_listeners[:1]
+        for listener in (broker.config.advertised_listener(ctx.listener_name),)
     )
     return build(
         response.MetadataResponse,

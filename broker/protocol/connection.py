@@ -95,6 +95,15 @@ class KafkaConnection:
     def buffered(self) -> int:
         return len(self._frames)
 
+    def limit_request_size(self, max_request_size: int) -> None:
+        """Change the largest frame accepted from now on (SASL listeners accept only
+        small frames until the client has authenticated, as Kafka does)."""
+        self._frames.max_frame_size = max_request_size
+
+    def next_frame(self) -> bytes | None:
+        """The next whole frame, unparsed: a raw SASL token after SaslHandshake v0."""
+        return self._frames.next_frame()
+
     def next_request(self) -> Request | None:
         """The next whole request, or None until more data arrives.
 

@@ -21,6 +21,14 @@ class FrameBuffer:
         self._buffer = bytearray()
         self._max_frame_size = max_frame_size
 
+    @property
+    def max_frame_size(self) -> int:
+        return self._max_frame_size
+
+    @max_frame_size.setter
+    def max_frame_size(self, size: int) -> None:
+        self._max_frame_size = size
+
     def feed(self, data: bytes) -> None:
         self._buffer += data
 

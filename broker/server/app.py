@@ -4,15 +4,25 @@ Each connection is served one request at a time, in order, as Kafka does (it mut
 channel while a request is in flight), so responses can never be reordered. A
 protocol violation ends only that connection, with a log line; a handler bug answers
 nothing, logs the traceback and ends the connection; the broker keeps serving.
+
+Every listener has a security protocol (``listener.security.protocol.map``): SSL and
+SASL_SSL listeners wrap connections in TLS; each connection carries a
+:class:`~broker.security.sasl.ConnectionSecurity` that gates requests until a SASL
+client has authenticated (frames above ``sasl.server.max.receive.size`` are refused
+until then) and names the principal handlers see. A failed login closes the
+connection ``connection.failed.authentication.delay.ms`` after its error response.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import signal
+import ssl
 from itertools import count
 
+from broker.cluster.metadata import lock_log_dir
 from broker.config import BrokerConfig
 from broker.errors import ProtocolViolation
 from broker.handlers import REGISTRY
@@ -21,6 +31,9 @@ from broker.handlers.context import RequestContext
 from broker.handlers.registry import HandlerRegistry
 from broker.protocol import messages
 from broker.protocol.connection import KafkaConnection, Request
+from broker.protocol.framing import frame
+from broker.security.sasl import ANONYMOUS, AuthenticationFailed, ConnectionSecurity
+from broker.security.tls import TlsConfigError, principal_from_certificate, server_context
 from broker.server.state import BrokerState
 from broker.server.tasks import BackgroundTasks
 
@@ -38,12 +51,24 @@ class BrokerServer:
         self._connections: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
-        for listener in self.state.config.listeners:
+        config = self.state.config
+        # Every TLS context first: a bad key or path fails before any port is bound.
+        contexts = {
+            listener.name: server_context(config.tls_settings(listener.name))
+            if config.security_protocol(listener.name) in ("SSL", "SASL_SSL")
+            else None
+            for listener in config.listeners
+        }
+        for listener in config.listeners:
             server = await asyncio.start_server(
-                self._serve, listener.host or None, listener.port, limit=READ_CHUNK
+                functools.partial(self._serve, listener.name),
+                listener.host or None,
+                listener.port,
+                limit=READ_CHUNK,
+                ssl=contexts[listener.name],
             )
             self._servers.append(server)
-            log.info("listening on %s", listener)
+            log.info("listening on %s (%s)", listener, config.security_protocol(listener.name))
 
     async def stop(self) -> None:
         for server in self._servers:
@@ -57,15 +82,38 @@ class BrokerServer:
         self.state.logs.flush_all()
         self.state.close()
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def _security(self, listener_name: str, writer: asyncio.StreamWriter) -> ConnectionSecurity:
+        config = self.state.config
+        protocol = config.security_protocol(listener_name)
+        peer = writer.get_extra_info("peername")
+        principal = None
+        ssl_object: ssl.SSLObject | None = writer.get_extra_info("ssl_object")
+        if ssl_object is not None and protocol == "SSL":
+            principal = principal_from_certificate(ssl_object.getpeercert(binary_form=True))
+        sasl = protocol.startswith("SASL_")
+        return ConnectionSecurity(
+            listener_name=listener_name,
+            security_protocol=protocol,
+            client_address=peer[0] if peer else "?",
+            mechanisms=config.sasl_mechanisms(listener_name) if sasl else (),
+            credentials_of=self.state.metadata.scram_credentials,
+            principal=principal or ANONYMOUS,
+        )
+
+    async def _serve(
+        self, listener_name: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
         task = asyncio.current_task()
         assert task is not None
         self._connections.add(task)
         connection_id = next(self._connection_ids)
         peer = writer.get_extra_info("peername")
-        client_host = peer[0] if peer else "?"
+        config = self.state.config
+        security = self._security(listener_name, writer)
         connection = KafkaConnection(
-            max_request_size=self.state.config.socket_request_max_bytes,
+            max_request_size=config.socket_request_max_bytes
+            if security.authenticated
+            else min(config.sasl_server_max_receive_size, config.socket_request_max_bytes),
             is_served=self.registry.serves,
         )
         try:
@@ -81,11 +129,15 @@ class BrokerServer:
                         )
                     return
                 connection.receive_data(data)
-                while (request := connection.next_request()) is not None:
-                    payload = await self._dispatch(request, client_host)
-                    if payload is not None:
-                        writer.write(payload)
+                keep_open = await self._process(connection, security, writer)
                 await writer.drain()
+                if not keep_open:
+                    if security.failed:
+                        # KIP-306: a failed login holds the connection a while, slowing
+                        # password guessing; the answer goes first, so clients read it
+                        # before the close (kafka-python drops data that arrives with EOF).
+                        await asyncio.sleep(config.connection_failed_authentication_delay_ms / 1000)
+                    return
         except ProtocolViolation as exc:
             log.warning("closing connection %d from %s: %s", connection_id, peer, exc)
         except (ConnectionError, asyncio.IncompleteReadError):
@@ -102,9 +154,57 @@ class BrokerServer:
             self._connections.discard(task)
             writer.close()
 
-    async def _dispatch(self, request: Request, client_host: str) -> bytes | None:
+    async def _process(
+        self,
+        connection: KafkaConnection,
+        security: ConnectionSecurity,
+        writer: asyncio.StreamWriter,
+    ) -> bool:
+        """Serve every whole request (or raw SASL token) buffered; False: close now."""
+        while True:
+            was_authenticated = security.authenticated
+            if security.expects_raw_tokens:
+                token = connection.next_frame()
+                if token is None:
+                    return True
+                try:
+                    answer = await self._authenticate_raw(security, token)
+                except AuthenticationFailed:
+                    return False  # SaslHandshake v0 has no way to carry an error
+                writer.write(frame(answer))
+            else:
+                request = connection.next_request()
+                if request is None:
+                    return True
+                if not security.permits(request.header.api_key):
+                    api = messages.api_name(request.header.api_key).upper()
+                    raise ProtocolViolation(security.rejection(api))
+                payload = await self._dispatch(request, security)
+                if payload is not None:
+                    writer.write(payload)
+            if security.close_after_response:
+                return False
+            if security.authenticated and not was_authenticated:
+                connection.limit_request_size(self.state.config.socket_request_max_bytes)
+
+    @staticmethod
+    async def _authenticate_raw(security: ConnectionSecurity, token: bytes) -> bytes:
+        if security.slow_step:
+            return await asyncio.to_thread(security.authenticate, token)
+        return security.authenticate(token)
+
+    async def _dispatch(self, request: Request, security: ConnectionSecurity) -> bytes | None:
         header = request.header
-        ctx = RequestContext(header, self.state, self.registry, client_host)
+        client_host = security.client_address
+        ctx = RequestContext(
+            header,
+            self.state,
+            self.registry,
+            client_host,
+            listener_name=security.listener_name,
+            principal=security.principal,
+            security=security,
+        )
         if request.body is None:  # ApiVersions at a version we do not serve
             return KafkaConnection.send(header, unsupported_version_response(ctx))
         handler = self.registry.get(header.api_key)
@@ -124,6 +224,7 @@ class BrokerServer:
 
 
 async def serve(config: BrokerConfig) -> None:
+    log_dir_lock = lock_log_dir(config.log_dir)  # held until the process exits
     state = BrokerState(config)
     server = BrokerServer(state)
     await server.start()
@@ -154,13 +255,14 @@ async def serve(config: BrokerConfig) -> None:
     log.info("shutting down")
     await tasks.stop()
     await server.stop()
+    log_dir_lock.release()
     log.info("stopped cleanly")
 
 
 def run_broker(config: BrokerConfig) -> int:
     try:
         asyncio.run(serve(config))
-    except OSError as exc:
+    except (OSError, TlsConfigError) as exc:
         log.error("cannot start the broker: %s", exc)
         return 1
     return 0

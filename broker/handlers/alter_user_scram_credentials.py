@@ -1,0 +1,65 @@
+"""AlterUserScramCredentials (key 51): create, change and delete SCRAM credentials (KIP-554).
+
+Upsertions carry a salt, an iteration count and the salted password the client
+computed; the broker keeps only the stored key and server key derived from it, in the
+metadata store, in one atomic write for the whole request. Validation and messages are
+Kafka's (``broker.security.credentials``). Until the authorizer exists, any
+authenticated client may call it; that is how the first user is created through a
+PLAINTEXT listener (docs/security.md, "Creating users").
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+
+from broker.cluster.metadata import ScramCredentialRecord
+from broker.handlers.context import RequestContext
+from broker.handlers.registry import api
+from broker.protocol.messages import build
+from broker.security.credentials import Deletion, Upsertion, plan_alterations
+
+log = logging.getLogger(__name__)
+
+
+@api(key=51, min_version=0, max_version=0)
+async def handle(ctx: RequestContext, request: object) -> object:
+    store = ctx.broker.metadata
+    plan = plan_alterations(
+        (Deletion(d.name, d.mechanism) for d in request.deletions),  # type: ignore[attr-defined]
+        (
+            Upsertion(u.name, u.mechanism, u.iterations, u.salt, u.salted_password)
+            for u in request.upsertions  # type: ignore[attr-defined]
+        ),
+        lambda user, mechanism: mechanism in store.scram_credentials(user),
+    )
+    if plan.deletions or plan.upsertions:
+        store.alter_scram_credentials(
+            plan.deletions,
+            [
+                (
+                    user,
+                    mechanism,
+                    ScramCredentialRecord(c.salt, c.stored_key, c.server_key, c.iterations),
+                )
+                for user, mechanism, c in plan.upsertions
+            ],
+        )
+        for user, mechanism in plan.deletions:
+            log.info("%s deleted the %s credential of user %r", ctx.principal, mechanism, user)
+        for user, mechanism, _credential in plan.upsertions:
+            log.info("%s set the %s credential of user %r", ctx.principal, mechanism, user)
+    response = ctx.response
+    return build(
+        response.AlterUserScramCredentialsResponse,
+        throttle_time=datetime.timedelta(0),
+        results=tuple(
+            build(
+                response.AlterUserScramCredentialsResult,
+                user=r.user,
+                error_code=r.error_code,
+                error_message=r.error_message,
+            )
+            for r in plan.results
+        ),
+    )
