@@ -42,9 +42,14 @@ def confluent_session(bootstrap: str, topic: str, group: str, at_least: int) -> 
 
 def kafka_python_session(bootstrap: str, topic: str, group: str, at_least: int) -> Read:
     c = KafkaConsumer(
-        topic, bootstrap_servers=bootstrap, group_id=group, auto_offset_reset="earliest",
+        bootstrap_servers=bootstrap, group_id=group, auto_offset_reset="earliest",
         enable_auto_commit=False, session_timeout_ms=SESSION_MS, heartbeat_interval_ms=500,
     )  # fmt: skip
+    # kafka-python may join before its first metadata response names the topic's
+    # partitions; its leader then assigns nothing until the next metadata refresh
+    # (5 minutes). Knowing the partitions before subscribing avoids that client race.
+    wait_until(lambda: c.partitions_for_topic(topic), timeout=15, what="topic metadata")
+    c.subscribe([topic])
     got: Read = []
 
     def enough() -> bool:
