@@ -33,6 +33,7 @@ from broker.coordinator.records import (
     decode_key,
     decode_offset_commit_value,
     encode_group_metadata_key,
+    encode_offset_commit_key,
     partition_for,
 )
 from broker.coordinator.results import (
@@ -207,6 +208,21 @@ class GroupCoordinator:
         log.info("group %s deleted", group_id)
         result.response = E.none
         return result
+
+    def delete_topic_offsets(self, topic: str) -> list[CoordinatorResult[None]]:
+        """A deleted topic's committed offsets go too (Kafka's ``onPartitionsDeleted``):
+        tombstones, one result per group that had any."""
+        results = []
+        for group in self.groups.values():
+            doomed = [tp for tp in group.offsets if tp[0] == topic]
+            if doomed:
+                result: CoordinatorResult[None] = CoordinatorResult(group.group_id, replay=True)
+                result.records = [
+                    OffsetsRecord(encode_offset_commit_key(group.group_id, t, p), None)
+                    for t, p in doomed
+                ]
+                results.append(result)
+        return results
 
     # -- time -------------------------------------------------------------------------
     def poll(self, now_ms: int) -> list[CoordinatorResult[Any]]:

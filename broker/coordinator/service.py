@@ -188,6 +188,11 @@ class GroupCoordinatorService:
             return append_error(error), {}
         return top, errors
 
+    def topic_deleted(self, topic: str) -> None:
+        """Drop the committed offsets of a deleted topic."""
+        for result in self.coordinator.delete_topic_offsets(topic):
+            self._apply(result)
+
     # -- admin ------------------------------------------------------------------------
     def list_groups(
         self, states: Iterable[str] = (), types: Iterable[str] = ()

@@ -162,6 +162,7 @@ class BrokerState:
         self.configs.forget(name)
         for partition in record.partitions:
             self.logs.delete(name, partition.partition_index, record.topic_id)
+        self.groups.topic_deleted(name)
         log.info("deleted topic %s", name)
         return record
 

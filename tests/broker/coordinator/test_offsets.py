@@ -232,3 +232,14 @@ def test_list_and_describe_groups() -> None:
     assert preparing is not None
     assert (preparing.state, preparing.protocol_data) == ("PreparingRebalance", "")
     assert {m.assignment for m in preparing.members} == {b""}
+
+
+def test_deleting_a_topic_drops_its_committed_offsets() -> None:
+    h = Harness()
+    h.commit("a", {("gone", 0): 1, ("kept", 0): 2})
+    h.commit("b", {("gone", 1): 3})
+    for result in h.coordinator.delete_topic_offsets("gone"):
+        h.apply(result)
+    assert h.fetch("a") == {("kept", 0): 2}
+    assert h.fetch("b") == {}
+    assert sum(1 for r in h.records() if r.value is None) == 2
