@@ -19,7 +19,6 @@ PostgreSQL can implement :class:`MetadataStore` when several brokers share a clu
 from __future__ import annotations
 
 import base64
-import fcntl
 import json
 import os
 import re
@@ -208,44 +207,6 @@ class MetadataStore(Protocol):
         deletions: Iterable[tuple[str, str]],
         upsertions: Iterable[tuple[str, str, ScramCredentialRecord]],
     ) -> None: ...
-
-
-LOCK_FILE = ".lock"
-
-
-class LogDirLock:
-    """An exclusive ``flock`` on ``<log.dirs>/.lock`` (Kafka's lock file), held while a
-    broker runs so offline tools (``headwater users --config``) never write the metadata
-    of a running broker. Released on :meth:`release` or when the process ends."""
-
-    def __init__(self, log_dir: Path) -> None:
-        log_dir.mkdir(parents=True, exist_ok=True)
-        self._fd: int | None = os.open(log_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(self._fd)
-            self._fd = None
-            raise OSError(
-                f"Failed to acquire lock on file {LOCK_FILE} in {log_dir}. A Kafka instance "
-                "in another process or thread is using this directory."
-            ) from None
-
-    def release(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-
-    def __enter__(self) -> LogDirLock:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
-
-
-def lock_log_dir(log_dir: Path) -> LogDirLock:
-    """Lock a log directory or raise :class:`OSError` naming the directory."""
-    return LogDirLock(log_dir)
 
 
 def _new_cluster_id() -> str:

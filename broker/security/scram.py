@@ -174,7 +174,7 @@ _FAKE_SECRET = os.urandom(32)
 
 def _fake_credential(mechanism: ScramMechanism, username: str) -> ScramCredential:
     """A credential no password matches, with a salt that is stable per user name."""
-    salt = hmac.new(_FAKE_SECRET, username.encode(), "sha256").digest()
+    salt = hmac.new(_FAKE_SECRET, f"{mechanism.name}/{username}".encode(), "sha256").digest()
     return ScramCredential(salt, os.urandom(32), os.urandom(32), DEFAULT_ITERATIONS)
 
 

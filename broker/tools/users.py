@@ -158,7 +158,8 @@ def main(args: argparse.Namespace) -> int:
 
 def _offline(args: argparse.Namespace) -> int:
     # The broker's own modules, only for this mode: the online tool stays a pure client.
-    from broker.cluster.metadata import FileMetadataStore, ScramCredentialRecord, lock_log_dir
+    from broker.cluster.lock import lock_log_dir
+    from broker.cluster.metadata import FileMetadataStore, ScramCredentialRecord
     from broker.config import ConfigError, load_config
     from broker.security.scram import MAX_ITERATIONS, MIN_ITERATIONS, new_credential
     from broker.security.scram import MECHANISMS as SCRAM

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.serialization import (
     BestAvailableEncryption,
+    Encoding,
     load_pem_private_key,
     pkcs12,
 )
@@ -99,7 +100,5 @@ def test_client_auth_without_a_truststore_is_refused(pki: Pki) -> None:
 
 def test_principal_is_the_rfc_2253_subject(pki: Pki) -> None:
     cert = load_pem_x509_certificate(pki.alice.certificate.read_bytes())
-    from cryptography.hazmat.primitives.serialization import Encoding
-
     assert principal_from_certificate(cert.public_bytes(Encoding.DER)) == "User:CN=alice,O=acme"
     assert principal_from_certificate(None) is None
