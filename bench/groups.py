@@ -140,8 +140,10 @@ def rebalance_s(bootstrap: str, topic: str) -> tuple[float, float]:
     extra.start()
     everyone = [*members, extra]
     wait(
-        lambda: extra.assignments > 0
-        and all(m.assignments > b for m, b in zip(members, before, strict=True))
+        lambda: (
+            extra.assignments > 0
+            and all(m.assignments > b for m, b in zip(members, before, strict=True))
+        )
     )
     rebalance = max(m.assigned_at for m in everyone) - joined
     for member in everyone:
