@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from broker.errors import BrokerError, ErrorCode
 from broker.handlers.context import RequestContext
-from broker.handlers.registry import api
+from broker.handlers.registry import Deferred, api
 from broker.protocol import records
 from broker.protocol.messages import build
 from broker.storage.log_config import FlushMode
@@ -123,7 +123,6 @@ def _append_time(ms: int | None) -> datetime.datetime | None:
 
 @api(key=0, min_version=0, max_version=9)
 async def handle(ctx: RequestContext, request: object) -> object | None:
-    response = ctx.response
     acks = request.acks  # type: ignore[attr-defined]
     outcomes: list[list[_Outcome]] = []
     for topic_data in request.topic_data:  # type: ignore[attr-defined]
@@ -142,7 +141,22 @@ async def handle(ctx: RequestContext, request: object) -> object | None:
         ctx.broker.appends.notify()
     if acks == 0:
         return None
+    if any(o.durable_log is not None for row in outcomes for o in row):
+        # Appended already; only the answer waits for the fsync, so the connection can
+        # go on with the next (pipelined) requests meanwhile.
+        return Deferred(_respond_when_durable(ctx, request, outcomes))
+    return _response(ctx, request, outcomes)
+
+
+async def _respond_when_durable(
+    ctx: RequestContext, request: object, outcomes: list[list[_Outcome]]
+) -> object:
     await _await_durability(ctx, outcomes)
+    return _response(ctx, request, outcomes)
+
+
+def _response(ctx: RequestContext, request: object, outcomes: list[list[_Outcome]]) -> object:
+    response = ctx.response
     topics = [
         build(
             response.TopicProduceResponse,

@@ -17,7 +17,17 @@ from kio.static.protocol import Entity
 from broker.handlers.context import RequestContext
 from broker.protocol import messages
 
-Handle = Callable[[RequestContext, Any], Awaitable[Entity | None]]
+
+@dataclass(frozen=True, slots=True)
+class Deferred:
+    """A response that completes later (after a group-commit fsync, say). The request's
+    effects are applied when the handler returns; the connection goes on with later
+    requests and writes this answer, in order, once ``response`` resolves."""
+
+    response: Awaitable[Entity | None]
+
+
+Handle = Callable[[RequestContext, Any], Awaitable[Entity | Deferred | None]]
 
 
 @dataclass(frozen=True, slots=True)

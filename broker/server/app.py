@@ -1,7 +1,11 @@
 """The asyncio server: a thin adapter between sockets and the sans-IO connection.
 
 Each connection is served one request at a time, in order, as Kafka does (it mutes a
-channel while a request is in flight), so responses can never be reordered. A
+channel while a request is in flight), so responses can never be reordered. The one
+exception is a Deferred answer (acks=all Produce on a durable topic): its records are
+appended at once, and the connection goes on with the next requests while the answer
+waits for a group-commit fsync; :class:`~broker.server.responder.Responder` still writes
+every answer in request order. A
 protocol violation ends only that connection, with a log line; a handler bug answers
 nothing, logs the traceback and ends the connection; the broker keeps serving.
 
@@ -22,18 +26,19 @@ import signal
 import ssl
 from itertools import count
 
-from broker.cluster.lock import lock_log_dir
+from broker.cluster.metadata import lock_log_dir
 from broker.config import BrokerConfig
 from broker.errors import ProtocolViolation
 from broker.handlers import REGISTRY
 from broker.handlers.api_versions import unsupported_version_response
 from broker.handlers.context import RequestContext
-from broker.handlers.registry import HandlerRegistry
+from broker.handlers.registry import Deferred, HandlerRegistry
 from broker.protocol import messages
-from broker.protocol.connection import KafkaConnection, Request
+from broker.protocol.connection import KafkaConnection, Request, RequestHeader
 from broker.protocol.framing import frame
 from broker.security.sasl import ANONYMOUS, AuthenticationFailed, ConnectionSecurity
 from broker.security.tls import TlsConfigError, principal_from_certificate, server_context
+from broker.server.responder import Pending, Responder
 from broker.server.state import BrokerState
 from broker.server.tasks import BackgroundTasks
 
@@ -116,6 +121,7 @@ class BrokerServer:
             else min(config.sasl_server_max_receive_size, config.socket_request_max_bytes),
             is_served=self.registry.serves,
         )
+        responder = Responder(writer)
         try:
             while True:
                 data = await reader.read(READ_CHUNK)
@@ -129,9 +135,10 @@ class BrokerServer:
                         )
                     return
                 connection.receive_data(data)
-                keep_open = await self._process(connection, security, writer)
-                await writer.drain()
+                keep_open = await self._process(connection, security, responder)
+                await responder.drain()
                 if not keep_open:
+                    await responder.flush()
                     if security.failed:
                         # KIP-306: a failed login holds the connection a while, slowing
                         # password guessing; the answer goes first, so clients read it
@@ -152,13 +159,14 @@ class BrokerServer:
             )
         finally:
             self._connections.discard(task)
+            await responder.close()
             writer.close()
 
     async def _process(
         self,
         connection: KafkaConnection,
         security: ConnectionSecurity,
-        writer: asyncio.StreamWriter,
+        responder: Responder,
     ) -> bool:
         """Serve every whole request (or raw SASL token) buffered; False: close now."""
         while True:
@@ -171,7 +179,7 @@ class BrokerServer:
                     answer = await self._authenticate_raw(security, token)
                 except AuthenticationFailed:
                     return False  # SaslHandshake v0 has no way to carry an error
-                writer.write(frame(answer))
+                await responder.submit(frame(answer))
             else:
                 request = connection.next_request()
                 if request is None:
@@ -179,9 +187,7 @@ class BrokerServer:
                 if not security.permits(request.header.api_key):
                     api = messages.api_name(request.header.api_key).upper()
                     raise ProtocolViolation(security.rejection(api))
-                payload = await self._dispatch(request, security)
-                if payload is not None:
-                    writer.write(payload)
+                await responder.submit(await self._dispatch(request, security))
             if security.close_after_response:
                 return False
             if security.authenticated and not was_authenticated:
@@ -193,7 +199,9 @@ class BrokerServer:
             return await asyncio.to_thread(security.authenticate, token)
         return security.authenticate(token)
 
-    async def _dispatch(self, request: Request, security: ConnectionSecurity) -> bytes | None:
+    async def _dispatch(self, request: Request, security: ConnectionSecurity) -> Pending:
+        """The encoded response, None for none (acks=0), or an awaitable of either for a
+        Deferred answer (written in order by the connection's Responder)."""
         header = request.header
         client_host = security.client_address
         ctx = RequestContext(
@@ -218,9 +226,16 @@ class BrokerServer:
                 client_host,
             )
         response = await handler.handle(ctx, request.body)
+        if isinstance(response, Deferred):
+            return _encode_when_ready(header, response)
         if response is None:
             return None
         return KafkaConnection.send(header, response)
+
+
+async def _encode_when_ready(header: RequestHeader, deferred: Deferred) -> bytes | None:
+    response = await deferred.response
+    return None if response is None else KafkaConnection.send(header, response)
 
 
 async def serve(config: BrokerConfig) -> None:
