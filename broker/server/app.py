@@ -26,7 +26,7 @@ import signal
 import ssl
 from itertools import count
 
-from broker.cluster.metadata import lock_log_dir
+from broker.cluster.lock import lock_log_dir
 from broker.config import BrokerConfig
 from broker.errors import ProtocolViolation
 from broker.handlers import REGISTRY
