@@ -10,6 +10,9 @@ timeouts back in as events).
 Modules
     ``group``        the classic group model and its state transition table
     ``classic``      JoinGroup, SyncGroup, Heartbeat, LeaveGroup and their timeouts
+    ``rebalance``    the join phase, generations and timeouts shared by ``classic``
+    ``consumer_group`` KIP-848 ConsumerGroupHeartbeat: epochs and reconciliation
+    ``assignors``    KIP-848 server-side assignors (uniform, range)
     ``offsets``      OffsetCommit, OffsetFetch, OffsetDelete, offset expiry
     ``coordinator``  the facade owning every group: list, describe, delete, load
     ``records``      the binary key/value formats of ``__consumer_offsets``

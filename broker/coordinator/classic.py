@@ -121,6 +121,8 @@ class ClassicGroups(Rebalancing):
             self.groups[request.group_id] = group
         if group.state is S.DEAD:
             return fail(E.coordinator_not_available)
+        if self.is_consumer_group(request.group_id):
+            return fail(E.inconsistent_group_protocol)
         if unknown and group.size + len(group.pending_members) >= self.config.max_size:
             return fail(E.group_max_size_reached, "")
         if not group.supports_protocols(request.protocol_type, (n for n, _ in request.protocols)):

@@ -16,6 +16,7 @@ from typing import Any
 
 from broker.coordinator.classic import ClassicGroups, new_member_id
 from broker.coordinator.config import GroupCoordinatorConfig
+from broker.coordinator.consumer_group import ConsumerGroups
 from broker.coordinator.group import (
     ClassicGroup,
     GroupState,
@@ -63,7 +64,9 @@ class GroupCoordinator:
         self.num_partitions = config.offsets_topic_num_partitions
         self.groups: dict[str, ClassicGroup] = {}
         self.classic = ClassicGroups(config, self.groups, member_ids)
-        self.offsets = OffsetManager(config, self.groups)
+        self.consumer = ConsumerGroups(config, self.groups)
+        self.classic.is_consumer_group = self.consumer.has_members
+        self.offsets = OffsetManager(config, self.groups, self.consumer)
 
     def partition_for(self, group_id: str) -> int:
         """The ``__consumer_offsets`` partition holding ``group_id``'s records."""
@@ -152,15 +155,18 @@ class GroupCoordinator:
         for group in self.groups.values():
             if group.state is S.DEAD:
                 continue
-            if wanted_states and group.state.value.lower() not in wanted_states:
-                continue
-            if wanted_types and CLASSIC_GROUP_TYPE not in wanted_types:
-                continue
-            listed.append(
-                ListedGroup(
+            consumer = self.consumer.groups.get(group.group_id)
+            if consumer is not None:
+                entry = ListedGroup(group.group_id, "consumer", consumer.state.value, "consumer")
+            else:
+                entry = ListedGroup(
                     group.group_id, group.protocol_type or "", group.state.value, CLASSIC_GROUP_TYPE
                 )
-            )
+            if wanted_states and entry.state.lower() not in wanted_states:
+                continue
+            if wanted_types and entry.group_type not in wanted_types:
+                continue
+            listed.append(entry)
         return listed
 
     def describe_group(self, group_id: str) -> DescribedGroup | None:
@@ -169,6 +175,9 @@ class GroupCoordinator:
         group = self.groups.get(group_id)
         if group is None or group.state is S.DEAD:
             return None
+        if group_id in self.consumer.groups:
+            message = f"Group {group_id} is not a classic group."
+            return DescribedGroup(group_id, E.group_id_not_found, "Dead", "", "", (), message)
         stable = group.state is S.STABLE
         members = tuple(
             DescribedMember(
@@ -198,9 +207,10 @@ class GroupCoordinator:
         if group is None or group.state is S.DEAD:
             result.response = E.group_id_not_found
             return result
-        if group.state is not S.EMPTY:
+        if group.state is not S.EMPTY or self.consumer.has_members(group_id):
             result.response = E.non_empty_group
             return result
+        self.consumer.forget(group_id)
         result.records.extend(self.offsets.remove_all(group))
         result.records.append(OffsetsRecord(encode_group_metadata_key(group_id), None))
         group.transition_to(S.DEAD, now_ms)
@@ -227,6 +237,7 @@ class GroupCoordinator:
     # -- time -------------------------------------------------------------------------
     def poll(self, now_ms: int) -> list[CoordinatorResult[Any]]:
         """Everything that is due: one result per group that had something happen."""
+        self.consumer.poll(now_ms)
         results = []
         for group in list(self.groups.values()):
             deadline = self.classic.next_deadline(group)
@@ -239,15 +250,18 @@ class GroupCoordinator:
 
     def next_deadline(self) -> int | None:
         deadlines = [self.classic.next_deadline(group) for group in self.groups.values()]
+        deadlines.append(self.consumer.next_deadline())
         return min((d for d in deadlines if d is not None), default=None)
 
     def expire_offsets(self, now_ms: int) -> list[CoordinatorResult[None]]:
         """The ``offsets.retention.minutes`` pass over every group."""
         results = []
         for group in list(self.groups.values()):
-            if group.state is S.DEAD:
+            if group.state is S.DEAD or self.consumer.has_members(group.group_id):
                 continue
             result = self.offsets.expire(group, now_ms)
+            if group.group_id not in self.groups:
+                self.consumer.forget(group.group_id)
             if result.records:
                 results.append(result)
         return results

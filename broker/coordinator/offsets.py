@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from broker.coordinator.config import GroupCoordinatorConfig
+from broker.coordinator.consumer_group import ConsumerGroups
 from broker.coordinator.group import (
     ClassicGroup,
     GroupState,
@@ -81,9 +82,11 @@ class OffsetManager:
         self,
         config: GroupCoordinatorConfig,
         groups: dict[str, ClassicGroup],
+        consumer_groups: ConsumerGroups,
     ) -> None:
         self.config = config
         self.groups = groups
+        self.consumer_groups = consumer_groups
 
     # -- OffsetCommit -----------------------------------------------------------------
     def commit(self, request: CommitRequest, now_ms: int) -> CoordinatorResult[CommitErrors]:
@@ -117,6 +120,10 @@ class OffsetManager:
         return result
 
     def _validate_commit(self, request: CommitRequest, now_ms: int) -> ErrorCode | None:
+        if self.consumer_groups.has_members(request.group_id):  # KIP-848: member epochs
+            return self.consumer_groups.validate_offset_commit(
+                request.group_id, request.member_id, request.generation_id
+            )
         group = self.groups.get(request.group_id)
         simple = request.generation_id < 0 and not request.member_id
         if group is None:

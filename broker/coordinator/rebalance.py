@@ -23,6 +23,7 @@ Timeouts, each a deadline the service wakes up for (:meth:`Rebalancing.next_dead
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from broker.coordinator.config import GroupCoordinatorConfig
@@ -94,6 +95,8 @@ class Rebalancing:
     ) -> None:
         self.config = config
         self.groups = groups
+        # set by the coordinator: does a KIP-848 group with members hold this group ID?
+        self.is_consumer_group: Callable[[str], bool] = lambda _group_id: False
 
     # -- rebalancing ------------------------------------------------------------------
     def _maybe_prepare_rebalance(

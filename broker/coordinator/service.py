@@ -24,10 +24,11 @@ import contextlib
 import itertools
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from broker.coordinator.classic import JoinRequest, SyncRequest
+from broker.coordinator.consumer_group import ConsumerGroup, HeartbeatRequest, HeartbeatResponse
 from broker.coordinator.coordinator import GroupCoordinator
 from broker.coordinator.group import TopicPartition
 from broker.coordinator.offsets import CommitErrors, CommitRequest
@@ -160,6 +161,19 @@ class GroupCoordinatorService:
             return await future
         finally:
             self._waiters.pop(token, None)
+
+    # -- KIP-848 consumer groups ------------------------------------------------------
+    def consumer_group_heartbeat(
+        self, request: HeartbeatRequest, topics: Mapping[str, int]
+    ) -> HeartbeatResponse:
+        self.start()
+        response = self.coordinator.consumer.heartbeat(request, topics, self.clock())
+        self._wake.set()
+        return response
+
+    def consumer_group(self, group_id: str) -> ConsumerGroup | None:
+        self.start()
+        return self.coordinator.consumer.groups.get(group_id)
 
     # -- offsets ----------------------------------------------------------------------
     def commit_offsets(self, request: CommitRequest) -> CommitErrors:

@@ -4,6 +4,8 @@ from broker.handlers import (
     alter_configs,
     alter_user_scram_credentials,
     api_versions,
+    consumer_group_describe,
+    consumer_group_heartbeat,
     create_partitions,
     create_topics,
     delete_groups,
@@ -64,6 +66,8 @@ REGISTRY = HandlerRegistry(
         alter_user_scram_credentials.handle,
         offset_delete.handle,
         describe_cluster.handle,
+        consumer_group_heartbeat.handle,
+        consumer_group_describe.handle,
     ]
 )
 

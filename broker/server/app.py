@@ -28,6 +28,7 @@ from itertools import count
 
 from broker.cluster.lock import lock_log_dir
 from broker.config import BrokerConfig
+from broker.coordinator.config import GroupConfigError
 from broker.errors import ProtocolViolation
 from broker.handlers import REGISTRY
 from broker.handlers.api_versions import unsupported_version_response
@@ -39,7 +40,7 @@ from broker.protocol.framing import frame
 from broker.security.sasl import ANONYMOUS, AuthenticationFailed, ConnectionSecurity
 from broker.security.tls import TlsConfigError, principal_from_certificate, server_context
 from broker.server.responder import Pending, Responder
-from broker.server.state import BrokerState
+from broker.server.state import BrokerState, group_coordinator_config
 from broker.server.tasks import BackgroundTasks
 
 log = logging.getLogger("broker.server")
@@ -255,6 +256,7 @@ async def serve(config: BrokerConfig) -> None:
         ),
     )
     tasks.start()
+    state.groups.start()  # the group coordinator's timer: sessions survive a quiet broker
     log.info(
         "Headwater broker started: node.id %d, cluster.id %s, log.dirs %s, advertised %s",
         config.node_id,
@@ -268,6 +270,7 @@ async def serve(config: BrokerConfig) -> None:
         loop.add_signal_handler(sig, stopping.set)
     await stopping.wait()
     log.info("shutting down")
+    await state.groups.stop()
     await tasks.stop()
     await server.stop()
     log_dir_lock.release()
@@ -275,6 +278,11 @@ async def serve(config: BrokerConfig) -> None:
 
 
 def run_broker(config: BrokerConfig) -> int:
+    try:
+        group_coordinator_config(config)  # a bad group.* / offsets.* value stops us here
+    except GroupConfigError as exc:
+        log.error("cannot start the broker: %s", exc)
+        return 1
     try:
         asyncio.run(serve(config))
     except (OSError, TlsConfigError) as exc:

@@ -24,6 +24,20 @@ def group_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerPro
     proc.stop()
 
 
+@pytest.fixture(scope="module")
+def kip848_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerProcess]:
+    """Short KIP-848 sessions and heartbeats, so membership changes show quickly."""
+    overrides = {
+        **GROUP_OVERRIDES,
+        "group.consumer.session.timeout.ms": "6000",
+        "group.consumer.heartbeat.interval.ms": "500",
+    }
+    proc = BrokerProcess(tmp_path_factory.mktemp("kip848-broker"), overrides=overrides)
+    proc.start()
+    yield proc
+    proc.stop()
+
+
 @pytest.fixture
 def restartable_broker(tmp_path: Path) -> Iterator[BrokerProcess]:
     """A broker of this test's own, which the test may restart."""

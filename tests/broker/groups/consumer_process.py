@@ -33,6 +33,7 @@ def main() -> int:
     parser.add_argument("--events", required=True)
     parser.add_argument("--instance-id")
     parser.add_argument("--strategy", default="range")
+    parser.add_argument("--group-protocol", default="classic", choices=["classic", "consumer"])
     parser.add_argument("--commit-every", type=int, default=10)
     parser.add_argument(
         "--no-idle-commit", action="store_true", help="commit only every N and on revocation"
@@ -50,11 +51,14 @@ def main() -> int:
         "group.id": args.group,
         "auto.offset.reset": "earliest",
         "enable.auto.commit": False,
-        "session.timeout.ms": args.session_timeout_ms,
-        "heartbeat.interval.ms": 300,
-        "partition.assignment.strategy": args.strategy,
         "topic.metadata.refresh.interval.ms": 2000,
     }
+    if args.group_protocol == "consumer":  # KIP-848: the broker assigns and times sessions
+        config["group.protocol"] = "consumer"
+    else:
+        config["session.timeout.ms"] = args.session_timeout_ms
+        config["heartbeat.interval.ms"] = 300
+        config["partition.assignment.strategy"] = args.strategy
     if args.instance_id:
         config["group.instance.id"] = args.instance_id
     consumer = Consumer(config)

@@ -173,3 +173,42 @@ def test_a_static_member_restarting_within_its_session_timeout_causes_no_rebalan
         for consumer in (a, b, a2):
             if consumer is not None:
                 consumer.stop()
+
+
+def test_kip848_consumer_protocol_shares_and_moves_partitions_without_loss(
+    kip848_broker: BrokerProcess, names: tuple[str, str], tmp_path: Path
+) -> None:
+    """librdkafka with ``group.protocol=consumer``: the broker assigns (uniform), members
+    reconcile through ConsumerGroupHeartbeat, commit with their member epoch."""
+    topic, group = names
+    bootstrap = kip848_broker.bootstrap
+    confluent_create_topic(bootstrap, topic, PARTITIONS)
+    produced = produce(bootstrap, topic, 0, 300)
+
+    def start(name: str, *extra: str) -> ConsumerProcess:
+        return ConsumerProcess.start(
+            tmp_path, name, bootstrap, topic, group, "--group-protocol", "consumer", *extra
+        )
+
+    a, b, c = start("a"), start("b"), start("c")
+    everyone = [a, b, c]
+    try:
+        wait_for_assignments([a, b, c], [2, 2, 2], PARTITIONS)
+        wait_consumed(everyone, produced)
+        c.stop()
+        wait_for_assignments([a, b], [3, 3], PARTITIONS, timeout=15)
+        batch = produce(bootstrap, topic, 300, 300)
+        produced |= batch
+        b_reading = start("b2", "--commit-every", "100000", "--no-idle-commit")
+        everyone.append(b_reading)
+        wait_for_assignments([a, b, b_reading], [2, 2, 2], PARTITIONS, timeout=15)
+        produced |= produce(bootstrap, topic, 600, 300)
+        wait_until(lambda: b_reading.records(), what="b2 reading")
+        b_reading.kill()  # its partitions move once its session (6 s) ends
+        wait_for_assignments([a, b], [3, 3], PARTITIONS, timeout=30)
+        wait_consumed(everyone, produced)
+    finally:
+        for consumer in everyone:
+            consumer.stop()
+    assert {v for consumer in everyone for _p, _o, v in consumer.records()} == produced
+    assert_duplicates_are_only_the_uncommitted_tail(everyone)
