@@ -403,5 +403,17 @@ class ConsumerGroups:
             return E.stale_member_epoch
         return None
 
+    def validate_offset_fetch(
+        self, group_id: str, member_id: str | None, epoch: int
+    ) -> ErrorCode | None:
+        """OffsetFetch v9 from a member (an admin fetch names no member): None if fine."""
+        group = self.groups.get(group_id)
+        if group is None or not group.members or member_id is None or epoch < 0:
+            return None
+        member = group.members.get(member_id)
+        if member is None:
+            return E.unknown_member_id
+        return E.stale_member_epoch if epoch != member.epoch else None
+
     def forget(self, group_id: str) -> None:
         self.groups.pop(group_id, None)

@@ -191,6 +191,11 @@ class GroupCoordinatorService:
     ) -> list[tuple[str, list[OffsetFetchPartition]]]:
         return self.coordinator.offsets.fetch(group_id, topics)
 
+    def validate_offset_fetch(
+        self, group_id: str, member_id: str | None, member_epoch: int
+    ) -> ErrorCode | None:
+        return self.coordinator.consumer.validate_offset_fetch(group_id, member_id, member_epoch)
+
     def delete_offsets(
         self, group_id: str, partitions: Iterable[TopicPartition]
     ) -> tuple[ErrorCode, CommitErrors]:

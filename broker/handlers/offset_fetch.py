@@ -4,7 +4,9 @@ A partition without a committed offset (or of a group that does not exist) answe
 offset -1 and empty metadata, with no error, as Kafka does. v2+ may ask for every
 committed partition (null topics); v7+ may ask for stable offsets only
 (``require_stable``: there are no transactional offset commits yet, so every offset
-is stable); v8+ batch several groups (KIP-709).
+is stable); v8+ batch several groups (KIP-709); v9 names the member of a KIP-848 group,
+whose epoch must be current (STALE_MEMBER_EPOCH, UNKNOWN_MEMBER_ID; no member: an
+admin's fetch).
 """
 
 from __future__ import annotations
@@ -52,22 +54,31 @@ def _topics(
 async def handle(ctx: RequestContext, request: object) -> object:
     response = ctx.response
     if ctx.version >= MULTI_GROUP_VERSION:
-        groups = tuple(
-            build(
-                response.OffsetFetchResponseGroup,
-                group_id=group.group_id,
-                topics=_topics(
+        groups = []
+        for group in request.groups:  # type: ignore[attr-defined]
+            error = ctx.broker.groups.validate_offset_fetch(
+                group.group_id,
+                getattr(group, "member_id", None),
+                getattr(group, "member_epoch", -1),
+            )
+            topics = ()
+            if error is None:
+                topics = _topics(
                     ctx,
                     group.group_id,
                     group.topics,
                     ("OffsetFetchResponseTopics", "OffsetFetchResponsePartitions"),
-                ),
-                error_code=ErrorCode.none,
+                )
+            groups.append(
+                build(
+                    response.OffsetFetchResponseGroup,
+                    group_id=group.group_id,
+                    topics=topics,
+                    error_code=error or ErrorCode.none,
+                )
             )
-            for group in request.groups  # type: ignore[attr-defined]
-        )
         return build(
-            response.OffsetFetchResponse, throttle_time=datetime.timedelta(0), groups=groups
+            response.OffsetFetchResponse, throttle_time=datetime.timedelta(0), groups=tuple(groups)
         )
     return build(
         response.OffsetFetchResponse,

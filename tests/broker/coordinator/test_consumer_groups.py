@@ -210,6 +210,16 @@ def test_commits_carry_the_member_epoch() -> None:
     assert h.fetch("cg") == {("orders", 0): 5}
 
 
+def test_offset_fetch_by_a_member_checks_its_epoch() -> None:
+    h = Harness()
+    a = hb(h)
+    validate = h.coordinator.consumer.validate_offset_fetch
+    assert validate("cg", a.member_id, a.member_epoch) is None
+    assert validate("cg", None, -1) is None  # an admin
+    assert validate("cg", a.member_id, a.member_epoch - 1) == E.stale_member_epoch
+    assert validate("cg", "nobody", 1) == E.unknown_member_id
+
+
 def test_the_two_protocols_exclude_each_other_for_one_group_id() -> None:
     h = Harness()
     hb(h)

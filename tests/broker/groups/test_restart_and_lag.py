@@ -120,3 +120,44 @@ def test_groups_and_committed_offsets_survive_a_broker_restart(
     resumed.close()
     assert extra == []
     assert not set(first) & set(second)
+
+
+def test_admin_describes_classic_and_consumer_groups(
+    kip848_broker: BrokerProcess, names: tuple[str, str]
+) -> None:
+    topic, group = names
+    bootstrap = kip848_broker.bootstrap
+    confluent_create_topic(bootstrap, topic, 4)
+    members = {
+        "classic": consumer(bootstrap, f"{group}-classic"),
+        "consumer": Consumer(
+            {
+                "bootstrap.servers": bootstrap,
+                "group.id": f"{group}-consumer",
+                "group.protocol": "consumer",
+            }
+        ),
+    }
+    for c in members.values():
+        c.subscribe([topic])
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+
+    def described() -> dict[str, Any] | None:
+        for c in members.values():
+            c.poll(0.05)
+        ids = [f"{group}-{kind}" for kind in members]
+        result = {g: f.result(10) for g, f in admin.describe_consumer_groups(ids).items()}
+        stable = all(d.state.name == "STABLE" and d.members for d in result.values())
+        return result if stable else None
+
+    try:
+        result = wait_until(described, timeout=20, interval=0.1, what="both groups stable")
+    finally:
+        for c in members.values():
+            c.close()
+    classic, kip848 = result[f"{group}-classic"], result[f"{group}-consumer"]
+    assert (classic.type.name, classic.partition_assignor) == ("CLASSIC", "range")
+    assert (kip848.type.name, kip848.partition_assignor) == ("CONSUMER", "uniform")
+    for description in (classic, kip848):
+        (member,) = description.members
+        assert sorted(tp.partition for tp in member.assignment.topic_partitions) == [0, 1, 2, 3]
