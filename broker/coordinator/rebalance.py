@@ -251,6 +251,8 @@ class Rebalancing:
                 log.info("group %s: pending member %s expired", group.group_id, member_id)
                 del group.pending_members[member_id]
         for member in list(group.members.values()):
+            if group.members.get(member.member_id) is not member:
+                continue  # removed meanwhile, when an earlier removal ended the join phase
             if member.heartbeat_deadline_ms <= now_ms and not member.should_keep_alive(now_ms):
                 log.info(
                     "group %s: member %s failed (session timeout %d ms)",
@@ -259,15 +261,11 @@ class Rebalancing:
                     member.session_timeout_ms,
                 )
                 self._remove_member_and_update(group, member, now_ms, result)
-        if (
-            group.sync_deadline_ms is not None
-            and group.sync_deadline_ms <= now_ms
-            and group.state in (S.COMPLETING_REBALANCE, S.STABLE)
-        ):
+        if group.sync_deadline_ms is not None and group.sync_deadline_ms <= now_ms:
             late = [m for m in group.pending_sync if m in group.members]
             group.sync_deadline_ms = None
             group.pending_sync.clear()
-            if late:
+            if late and group.state in (S.COMPLETING_REBALANCE, S.STABLE):
                 for member_id in late:
                     log.info("group %s: member %s never synced", group.group_id, member_id)
                     member = group.members[member_id]
@@ -285,7 +283,7 @@ class Rebalancing:
             for m in group.members.values()
             if not (m.awaiting_sync or (m.awaiting_join and not m.is_new))
         )
-        if group.join_deadline_ms is not None:
+        if group.join_deadline_ms is not None and group.state is S.PREPARING_REBALANCE:
             deadlines.append(group.join_deadline_ms)
         if group.sync_deadline_ms is not None:
             deadlines.append(group.sync_deadline_ms)

@@ -87,6 +87,9 @@ class Harness:
         self.now = target
         for result in self.coordinator.poll(self.now):
             self.apply(result)
+        # a deadline that polling leaves in the past would spin the service's timer
+        deadline = self.coordinator.next_deadline()
+        assert deadline is None or deadline > self.now, f"stuck deadline {deadline} <= {self.now}"
 
     def records(self) -> list[OffsetsRecord]:
         return [record for partition in sorted(self.log) for record in self.log[partition]]
