@@ -161,3 +161,24 @@ def test_admin_describes_classic_and_consumer_groups(
     for description in (classic, kip848):
         (member,) = description.members
         assert sorted(tp.partition for tp in member.assignment.topic_partitions) == [0, 1, 2, 3]
+
+
+def test_a_running_consumer_carries_on_across_a_broker_restart_without_a_rebalance(
+    restartable_broker: BrokerProcess, names: tuple[str, str]
+) -> None:
+    """The group comes back Stable from __consumer_offsets with its generation and
+    members: the consumer's heartbeats are accepted as if nothing had happened."""
+    topic, group = names
+    broker = restartable_broker
+    confluent_create_topic(broker.bootstrap, topic, 4)
+    assignments: list[int] = []
+    c = consumer(broker.bootstrap, group)
+    c.subscribe([topic], on_assign=lambda _c, ps: assignments.append(len(ps)))
+    try:
+        wait_until(lambda: c.poll(0.1) is None and assignments, timeout=20, what="assignment")
+        broker.restart()
+        confluent_produce(broker.bootstrap, topic, [Record(b"k%d" % i, b"v") for i in range(20)])
+        assert len(consume(c, 20)) == 20
+    finally:
+        c.close()
+    assert assignments == [4]  # assigned once, never again
