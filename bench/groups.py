@@ -6,6 +6,8 @@ directory, ``group.initial.rebalance.delay.ms=0``) and prints:
 - **subscribe → first record**: a lone consumer of a new group subscribes to a topic
   that already holds records; the time until ``poll`` returns the first one (FindCoordinator,
   JoinGroup twice (MEMBER_ID_REQUIRED), SyncGroup, OffsetFetch, ListOffsets, Fetch).
+- the same with ``group.protocol=consumer`` (KIP-848: one ConsumerGroupHeartbeat
+  instead of JoinGroup/SyncGroup);
 - **10 members start together**: ten consumers subscribe at once; the time until every
   one of them has been assigned its partitions.
 - **rebalance of 10 members**: with ten members stable, an eleventh subscribes; the
@@ -75,8 +77,15 @@ def create_topic(bootstrap: str, topic: str, partitions: int, records: int) -> N
     producer.flush(30)
 
 
-def first_record_s(bootstrap: str, topic: str) -> float:
-    c = consumer(bootstrap, f"lone-{uuid.uuid4().hex[:8]}")
+def first_record_s(bootstrap: str, topic: str, *, kip848: bool = False) -> float:
+    group = f"lone-{uuid.uuid4().hex[:8]}"
+    if kip848:
+        c = Consumer({
+            "bootstrap.servers": bootstrap, "group.id": group, "auto.offset.reset": "earliest",
+            "group.protocol": "consumer",
+        })  # fmt: skip
+    else:
+        c = consumer(bootstrap, group)
     started = time.perf_counter()
     c.subscribe([topic])
     while True:
@@ -174,6 +183,8 @@ def main() -> int:
             first_record_s(bootstrap, "lone")  # warm-up: creates __consumer_offsets
             lone = [first_record_s(bootstrap, "lone") for _ in range(args.rounds)]
             print(f"subscribe -> first record (lone consumer): {summary(lone)}")
+            kip848 = [first_record_s(bootstrap, "lone", kip848=True) for _ in range(args.rounds)]
+            print(f"subscribe -> first record (KIP-848 consumer): {summary(kip848)}")
             rounds = max(1, args.rounds // 3)
             results = [rebalance_s(bootstrap, "wide") for _ in range(rounds)]
             print(f"10 members start together -> all assigned: {summary([r[0] for r in results])}")
