@@ -144,27 +144,38 @@ async def handle(ctx: RequestContext, request: object) -> object | None:
     if any(o.durable_log is not None for row in outcomes for o in row):
         # Appended already; only the answer waits for the fsync, so the connection can
         # go on with the next (pipelined) requests meanwhile.
-        return Deferred(_respond_when_durable(ctx, request, outcomes))
-    return _response(ctx, request, outcomes)
+        # Keep only names and indexes: the request's records must not live until the fsync.
+        return Deferred(_respond_when_durable(ctx, _layout(request), outcomes))
+    return _response(ctx, _layout(request), outcomes)
+
+
+def _layout(request: object) -> list[tuple[str, list[int]]]:
+    """(topic name, partition indexes) of a request: all a response needs of it."""
+    return [
+        (topic.name, [partition.index for partition in topic.partition_data])
+        for topic in request.topic_data  # type: ignore[attr-defined]
+    ]
 
 
 async def _respond_when_durable(
-    ctx: RequestContext, request: object, outcomes: list[list[_Outcome]]
+    ctx: RequestContext, layout: list[tuple[str, list[int]]], outcomes: list[list[_Outcome]]
 ) -> object:
     await _await_durability(ctx, outcomes)
-    return _response(ctx, request, outcomes)
+    return _response(ctx, layout, outcomes)
 
 
-def _response(ctx: RequestContext, request: object, outcomes: list[list[_Outcome]]) -> object:
+def _response(
+    ctx: RequestContext, layout: list[tuple[str, list[int]]], outcomes: list[list[_Outcome]]
+) -> object:
     response = ctx.response
     topics = [
         build(
             response.TopicProduceResponse,
-            name=topic_data.name,
+            name=name,
             partition_responses=tuple(
                 build(
                     response.PartitionProduceResponse,
-                    index=partition.index,
+                    index=index,
                     error_code=outcome.error,
                     base_offset=outcome.base_offset,
                     log_append_time=_append_time(outcome.log_append_time_ms),
@@ -172,10 +183,10 @@ def _response(ctx: RequestContext, request: object, outcomes: list[list[_Outcome
                     record_errors=_record_errors(ctx, outcome),
                     error_message=outcome.message,
                 )
-                for partition, outcome in zip(topic_data.partition_data, row, strict=True)
+                for index, outcome in zip(indexes, row, strict=True)
             ),
         )
-        for topic_data, row in zip(request.topic_data, outcomes, strict=True)  # type: ignore[attr-defined]
+        for (name, indexes), row in zip(layout, outcomes, strict=True)
     ]
     return build(
         response.ProduceResponse, responses=tuple(topics), throttle_time=datetime.timedelta(0)
