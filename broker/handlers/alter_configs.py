@@ -9,14 +9,10 @@ configs Headwater applies at runtime. ``validate_only`` checks and changes nothi
 
 from __future__ import annotations
 
-import datetime
-
 from broker.cluster.configs import ResourceType
-from broker.errors import ErrorCode
-from broker.handlers.config_resources import check_resource, each_resource
+from broker.handlers.config_resources import alter_response, check_resource
 from broker.handlers.context import RequestContext
 from broker.handlers.registry import api
-from broker.protocol.messages import build
 
 
 @api(key=33, min_version=0, max_version=2)
@@ -34,17 +30,4 @@ async def handle(ctx: RequestContext, request: object) -> object:
         else:
             configs.alter_broker(name, new, validate_only=validate_only)
 
-    def result(resource: object, error: ErrorCode, message: str | None) -> object:
-        return build(
-            response.AlterConfigsResourceResponse,
-            error_code=error,
-            error_message=message,
-            resource_type=resource.resource_type,  # type: ignore[attr-defined]
-            resource_name=resource.resource_name,  # type: ignore[attr-defined]
-        )
-
-    return build(
-        response.AlterConfigsResponse,
-        throttle_time=datetime.timedelta(0),
-        responses=tuple(each_resource(request.resources, alter, result)),  # type: ignore[attr-defined]
-    )
+    return alter_response(ctx, response.AlterConfigsResponse, request.resources, alter)  # type: ignore[attr-defined]

@@ -3,6 +3,7 @@ resource types, duplicate detection and the per-resource error convention."""
 
 from __future__ import annotations
 
+import datetime
 from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import TypeVar
@@ -10,6 +11,8 @@ from typing import TypeVar
 from broker.cluster.configs import ResourceType
 from broker.cluster.metadata import validate_topic_name
 from broker.errors import BrokerError, ErrorCode
+from broker.handlers.context import RequestContext
+from broker.protocol.messages import build
 
 R = TypeVar("R")
 
@@ -58,3 +61,29 @@ def each_resource(
             continue
         results.append(result(resource, ErrorCode.none, None))
     return results
+
+
+def alter_response(
+    ctx: RequestContext,
+    response_type: type,
+    resources: Iterable[object],
+    alter: Callable[[object], None],
+) -> object:
+    """The AlterConfigs / IncrementalAlterConfigs response: ``alter`` applied to each
+    resource, one AlterConfigsResourceResponse each (both APIs share that entity)."""
+    entity = ctx.response.AlterConfigsResourceResponse
+
+    def result(resource: object, error: ErrorCode, message: str | None) -> object:
+        return build(
+            entity,
+            error_code=error,
+            error_message=message,
+            resource_type=resource.resource_type,  # type: ignore[attr-defined]
+            resource_name=resource.resource_name,  # type: ignore[attr-defined]
+        )
+
+    return build(
+        response_type,
+        throttle_time=datetime.timedelta(0),
+        responses=tuple(each_resource(resources, alter, result)),
+    )

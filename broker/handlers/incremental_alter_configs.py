@@ -9,16 +9,14 @@ INVALID_REQUEST ("Error due to duplicate config keys"), as in Kafka.
 
 from __future__ import annotations
 
-import datetime
 from collections import Counter
 
 from broker.cluster.config_catalog import BROKER_CONFIGS, TOPIC_CONFIGS
 from broker.cluster.configs import ResourceType, apply_incremental
 from broker.errors import BrokerError, ErrorCode
-from broker.handlers.config_resources import check_resource, each_resource
+from broker.handlers.config_resources import alter_response, check_resource
 from broker.handlers.context import RequestContext
 from broker.handlers.registry import api
-from broker.protocol.messages import build
 
 
 @api(key=44, min_version=0, max_version=1)
@@ -51,17 +49,4 @@ async def handle(ctx: RequestContext, request: object) -> object:
             )
             configs.alter_broker(name, new, validate_only=validate_only)
 
-    def result(resource: object, error: ErrorCode, message: str | None) -> object:
-        return build(
-            response.AlterConfigsResourceResponse,
-            error_code=error,
-            error_message=message,
-            resource_type=resource.resource_type,  # type: ignore[attr-defined]
-            resource_name=resource.resource_name,  # type: ignore[attr-defined]
-        )
-
-    return build(
-        response.IncrementalAlterConfigsResponse,
-        throttle_time=datetime.timedelta(0),
-        responses=tuple(each_resource(request.resources, alter, result)),  # type: ignore[attr-defined]
-    )
+    return alter_response(ctx, response.IncrementalAlterConfigsResponse, request.resources, alter)  # type: ignore[attr-defined]
