@@ -88,6 +88,7 @@ class GroupCoordinatorService:
         self._waiters: dict[int, asyncio.Future[Any]] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self._topic_ready = False
 
     # -- lifecycle --------------------------------------------------------------------
@@ -118,10 +119,13 @@ class GroupCoordinatorService:
 
     async def stop(self) -> None:
         if self._task is not None:
+            self._stopping = True
+            self._wake.set()
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+            self._stopping = False
 
     # -- classic groups ---------------------------------------------------------------
     async def join_group(self, request: JoinRequest) -> JoinResponse:
@@ -271,13 +275,20 @@ class GroupCoordinatorService:
     async def _run(self) -> None:
         interval = self.coordinator.config.offsets_retention_check_interval_ms
         next_expiry = self.clock() + interval
-        while True:
+        while not self._stopping:
             self._wake.clear()
             now = self.clock()
             deadline = self.coordinator.next_deadline()
             wake_at = next_expiry if deadline is None else min(deadline, next_expiry)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), max(wake_at - now, 1) / 1000)
+            # asyncio.wait, not wait_for: Python 3.11's wait_for can swallow a cancellation
+            # that arrives as the event fires, and stop() would then wait forever
+            woken = asyncio.ensure_future(self._wake.wait())
+            try:
+                await asyncio.wait({woken}, timeout=max(wake_at - now, 1) / 1000)
+            finally:
+                woken.cancel()
+            if self._stopping:
+                return
             now = self.clock()
             try:
                 for result in self.coordinator.poll(now):
