@@ -10,7 +10,6 @@ CreatePartitions share one path; configs and each topic's LogConfig live in
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from collections.abc import Mapping
@@ -47,9 +46,13 @@ class AppendNotifier:
         self._event = asyncio.Event()
 
     async def wait(self, timeout: float) -> None:
-        event = self._event
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(event.wait(), timeout)
+        # asyncio.wait, not wait_for: in Python 3.11 wait_for can swallow a cancellation
+        # that arrives as the event fires, and a long poll would outlive shutdown.
+        waiter = asyncio.ensure_future(self._event.wait())
+        try:
+            await asyncio.wait({waiter}, timeout=timeout)
+        finally:
+            waiter.cancel()
 
 
 def group_coordinator_config(config: BrokerConfig) -> GroupCoordinatorConfig:

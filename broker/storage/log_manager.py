@@ -43,7 +43,7 @@ class LogManager:
         log_dir.mkdir(parents=True, exist_ok=True)
         marker = log_dir / CLEAN_SHUTDOWN_FILE
         has_partitions = any(
-            p.is_dir() and not p.name.startswith("__") and not p.name.endswith(DELETE_SUFFIX)
+            p.is_dir() and p.name != "__cluster_metadata" and not p.name.endswith(DELETE_SUFFIX)
             for p in log_dir.iterdir()
         )
         self.had_clean_shutdown = marker.exists() or not has_partitions

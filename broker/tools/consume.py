@@ -7,8 +7,8 @@ first record at or after ``--from-timestamp`` (epoch ms or ISO 8601; a time with
 zone is local time). It commits nothing and needs no group coordinator.
 
 With ``--group G`` it subscribes as member of consumer group G and commits offsets, as
-Kafka's tool does; that needs a broker with a group coordinator (Headwater does not
-have one yet, so there it waits for partitions that never come).
+Kafka's tool does; that needs a broker with a group coordinator (Headwater has one;
+a cluster without one never assigns partitions, and the tool warns after 10 s).
 
 Output is Kafka's DefaultMessageFormatter: optional ``CreateTime:ms``, ``Partition:p``,
 ``Offset:o``, headers (``k:v,k2:v2`` or ``NO_HEADERS``) and key, then the value, joined
@@ -256,7 +256,7 @@ def _print_records(
                 warn(
                     NAME,
                     f"group {args.group} got no partitions in {GROUP_WARNING_S} s: the "
-                    "cluster may have no group coordinator (Headwater has none yet); "
+                    "cluster may have no group coordinator; "
                     "without --group the consumer assigns partitions itself",
                 )
         if message is None:

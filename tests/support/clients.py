@@ -2,8 +2,8 @@
 
 Every helper talks to a broker through a real client library (confluent-kafka,
 kafka-python, aiokafka) or kcat: what is under test is what users run. Consumers
-use manual assignment (no group), because the broker has no group coordinator yet
-and a round trip should not depend on one.
+use manual assignment (no group): a data-plane round trip should not depend on the
+group coordinator (tests/broker/groups/ covers groups).
 """
 
 from __future__ import annotations
