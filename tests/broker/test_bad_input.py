@@ -186,9 +186,7 @@ def test_api_versions_newer_than_supported_gets_unsupported_version_in_v0_format
             client_software_name="headwater-tests", client_software_version="1.0"
         )
 
-        correlation_id, response = conn.request(
-            request, ApiVersionsResponseV0, api_version=version
-        )
+        correlation_id, response = conn.request(request, ApiVersionsResponseV0, api_version=version)
 
         assert correlation_id == 2
         assert response.error_code == ErrorCode.unsupported_version
@@ -198,7 +196,6 @@ def test_api_versions_newer_than_supported_gets_unsupported_version_in_v0_format
         assert correlation_id == 3
         assert retried.error_code == ErrorCode.none
         assert _api_versions_range(retried) == supported
-
 
 
 def test_broker_survives_an_array_length_the_frame_cannot_hold(broker: BrokerProcess) -> None:

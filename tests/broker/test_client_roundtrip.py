@@ -66,8 +66,7 @@ def _kafka_python_produce(
     producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, request_timeout_ms=15_000)
     try:
         futures = [
-            producer.send(topic, key=r.key, value=r.value, headers=list(r.headers))
-            for r in records
+            producer.send(topic, key=r.key, value=r.value, headers=list(r.headers)) for r in records
         ]
         producer.flush(timeout=30)
         return [(meta.partition, meta.offset) for meta in (f.get(timeout=30) for f in futures)]
@@ -77,8 +76,12 @@ def _kafka_python_produce(
 
 def _kafka_python_consume(bootstrap: str, topic: str, partitions: int) -> list[Consumed]:
     consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
-        auto_offset_reset="earliest", max_poll_records=2000, request_timeout_ms=15_000,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_poll_records=2000,
+        request_timeout_ms=15_000,
     )
     try:
         tps = [KPTopicPartition(topic, p) for p in range(partitions)]
@@ -150,7 +153,9 @@ async def _aiokafka_round_trip(
         await producer.stop()
 
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
         auto_offset_reset="earliest",
     )
     await consumer.start()
@@ -210,27 +215,54 @@ def test_kcat_round_trip_keeps_every_record_in_order(shared_broker: BrokerProces
     )
 
     produce = subprocess.run(
-        [kcat, "-b", shared_broker.bootstrap, "-P", "-t", topic, "-K", "|", "-Z",
-         "-H", "run=kcat", "-H", "suite=headwater", "-X", "linger.ms=5"],
-        input=lines, capture_output=True, timeout=60,
+        [
+            kcat,
+            "-b",
+            shared_broker.bootstrap,
+            "-P",
+            "-t",
+            topic,
+            "-K",
+            "|",
+            "-Z",
+            "-H",
+            "run=kcat",
+            "-H",
+            "suite=headwater",
+            "-X",
+            "linger.ms=5",
+        ],
+        input=lines,
+        capture_output=True,
+        timeout=60,
     )
     assert produce.returncode == 0, produce.stderr.decode(errors="replace")
     assert b"Delivery failed" not in produce.stderr, produce.stderr.decode(errors="replace")
     assert sum(confluent_end_offsets(shared_broker.bootstrap, topic, PARTITIONS)) == RECORDS
 
     consume = subprocess.run(
-        [kcat, "-b", shared_broker.bootstrap, "-C", "-t", topic, "-o", "beginning", "-e",
-         "-J", "-q"],
-        capture_output=True, timeout=60,
+        [
+            kcat,
+            "-b",
+            shared_broker.bootstrap,
+            "-C",
+            "-t",
+            topic,
+            "-o",
+            "beginning",
+            "-e",
+            "-J",
+            "-q",
+        ],
+        capture_output=True,
+        timeout=60,
     )
     assert consume.returncode == 0, consume.stderr.decode(errors="replace")
     consumed = []
     for line in consume.stdout.splitlines():
         doc = json.loads(line)
         flat = doc.get("headers", [])
-        headers = tuple(
-            (flat[i], flat[i + 1].encode()) for i in range(0, len(flat), 2)
-        )
+        headers = tuple((flat[i], flat[i + 1].encode()) for i in range(0, len(flat), 2))
         key = None if doc["key"] is None else doc["key"].encode()
         value = None if doc["payload"] is None else doc["payload"].encode()
         consumed.append(Consumed(doc["partition"], doc["offset"], Record(key, value, headers)))

@@ -108,12 +108,14 @@ def test_broker_sigterm_while_a_consumer_long_polls_exits_cleanly(broker: Broker
     and logs no errors or tracebacks that would page someone."""
     topic = "idle-topic"
     confluent_create_topic(broker.bootstrap, topic, 1)
-    consumer = Consumer({
-        "bootstrap.servers": broker.bootstrap,
-        "group.id": "headwater-tests-unused",
-        "enable.auto.commit": False,
-        "fetch.wait.max.ms": 10_000,  # every Fetch waits for data that never comes
-    })
+    consumer = Consumer(
+        {
+            "bootstrap.servers": broker.bootstrap,
+            "group.id": "headwater-tests-unused",
+            "enable.auto.commit": False,
+            "fetch.wait.max.ms": 10_000,  # every Fetch waits for data that never comes
+        }
+    )
     try:
         consumer.assign([TopicPartition(topic, 0, OFFSET_BEGINNING)])
         assert consumer.poll(1.0) is None

@@ -145,7 +145,8 @@ def confluent_create_topic(
     admin = AdminClient({"bootstrap.servers": bootstrap})
     futures = admin.create_topics(
         [NewTopic(topic, num_partitions=partitions, replication_factor=1)],
-        operation_timeout=timeout, request_timeout=timeout,
+        operation_timeout=timeout,
+        request_timeout=timeout,
     )
     futures[topic].result(timeout)
 
@@ -167,12 +168,14 @@ def confluent_produce(
 
     Raises if any delivery fails: every record must be acknowledged.
     """
-    producer = Producer({
-        "bootstrap.servers": bootstrap,
-        "acks": "all",
-        "linger.ms": 5,
-        **conf,
-    })
+    producer = Producer(
+        {
+            "bootstrap.servers": bootstrap,
+            "acks": "all",
+            "linger.ms": 5,
+            **conf,
+        }
+    )
     reports: list[tuple[int, int] | None] = []
     errors: list[str] = []
 
@@ -182,6 +185,7 @@ def confluent_produce(
                 errors.append(f"record {index}: {err}")
             else:
                 reports[index] = (msg.partition(), msg.offset())
+
         return report
 
     for index, record in enumerate(records):
@@ -190,7 +194,10 @@ def confluent_produce(
         while True:
             try:
                 producer.produce(
-                    topic, key=record.key, value=record.value, headers=headers,
+                    topic,
+                    key=record.key,
+                    value=record.value,
+                    headers=headers,
                     on_delivery=on_delivery(index),
                 )
                 break
@@ -206,11 +213,13 @@ def confluent_produce(
 
 def confluent_end_offsets(bootstrap: str, topic: str, partitions: int) -> list[int]:
     """High watermarks per partition (ListOffsets latest) as a consumer sees them."""
-    consumer = Consumer({
-        "bootstrap.servers": bootstrap,
-        "group.id": "headwater-tests-unused",
-        "enable.auto.commit": False,
-    })
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": "headwater-tests-unused",
+            "enable.auto.commit": False,
+        }
+    )
     try:
         return [
             consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
@@ -228,13 +237,15 @@ def confluent_consume_all(
     librdkafka insists on a ``group.id`` but with ``assign()`` and auto-commit off it
     needs no coordinator to fetch.
     """
-    consumer = Consumer({
-        "bootstrap.servers": bootstrap,
-        "group.id": "headwater-tests-unused",
-        "enable.auto.commit": False,
-        "enable.auto.offset.store": False,
-        "auto.offset.reset": "error",
-    })
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": "headwater-tests-unused",
+            "enable.auto.commit": False,
+            "enable.auto.offset.store": False,
+            "auto.offset.reset": "error",
+        }
+    )
     try:
         ends = {
             p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]

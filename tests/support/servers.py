@@ -155,11 +155,24 @@ class PostgresServer:
         data = self.root / "data"
         initdb = subprocess.run(
             [
-                str(bindir / "initdb"), "-D", str(data), "--username", self.user,
-                "--pwfile", str(pwfile), "--auth-host=scram-sha-256", "--auth-local=trust",
-                "--encoding=UTF8", "--locale=C", "--no-sync",
+                str(bindir / "initdb"),
+                "-D",
+                str(data),
+                "--username",
+                self.user,
+                "--pwfile",
+                str(pwfile),
+                "--auth-host=scram-sha-256",
+                "--auth-local=trust",
+                "--encoding=UTF8",
+                "--locale=C",
+                "--no-sync",
             ],
-            capture_output=True, text=True, timeout=timeout, cwd=self.root, **run_as,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=self.root,
+            **run_as,
         )
         if initdb.returncode != 0:
             raise RuntimeError(f"initdb failed ({initdb.returncode}):\n{initdb.stderr}")
@@ -170,13 +183,27 @@ class PostgresServer:
             os.chown(self.log_path, run_as["user"], run_as["group"])
         self.proc = subprocess.Popen(
             [
-                str(bindir / "postgres"), "-D", str(data), "-p", str(self.port),
-                "-c", "listen_addresses=127.0.0.1",
-                "-c", f"unix_socket_directories={self.root}",
+                str(bindir / "postgres"),
+                "-D",
+                str(data),
+                "-p",
+                str(self.port),
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                f"unix_socket_directories={self.root}",
                 # a test cluster: durability is not what is under test, speed is welcome
-                "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
             ],
-            stdout=log, stderr=subprocess.STDOUT, cwd=self.root, **run_as,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=self.root,
+            **run_as,
         )
         log.close()
 
@@ -188,7 +215,8 @@ class PostgresServer:
                 )
             probe = subprocess.run(
                 [str(bindir / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port)],
-                capture_output=True, timeout=10,
+                capture_output=True,
+                timeout=10,
             )
             return probe.returncode == 0
 
@@ -196,10 +224,18 @@ class PostgresServer:
 
         created = subprocess.run(
             [
-                str(bindir / "createdb"), "-h", str(self.root), "-p", str(self.port),
-                "-U", self.user, self.database,
+                str(bindir / "createdb"),
+                "-h",
+                str(self.root),
+                "-p",
+                str(self.port),
+                "-U",
+                self.user,
+                self.database,
             ],
-            capture_output=True, text=True, timeout=timeout,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
         if created.returncode != 0:
             raise RuntimeError(f"createdb failed ({created.returncode}):\n{created.stderr}")
@@ -232,11 +268,26 @@ class RedisServer:
         log = log_path.open("ab")
         self.proc = subprocess.Popen(
             [
-                str(binary), "--port", str(self.port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no", "--dir", str(self.root),
-                "--daemonize", "no", "--protected-mode", "yes",
+                str(binary),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.root),
+                "--daemonize",
+                "no",
+                "--protected-mode",
+                "yes",
             ],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=self.root,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=self.root,
         )
         log.close()
 

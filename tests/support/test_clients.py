@@ -60,14 +60,17 @@ def _swap_within_partition(c: list[Consumed]) -> list[Consumed]:
 
 def _null_to_empty(c: list[Consumed]) -> list[Consumed]:
     i = next(i for i, x in enumerate(c) if x.record.value is None)
-    return [*c[:i], dataclasses.replace(c[i], record=dataclasses.replace(c[i].record, value=b"")),
-            *c[i + 1:]]
+    return [
+        *c[:i],
+        dataclasses.replace(c[i], record=dataclasses.replace(c[i].record, value=b"")),
+        *c[i + 1 :],
+    ]
 
 
 def _drop_headers(c: list[Consumed]) -> list[Consumed]:
     i = next(i for i, x in enumerate(c) if len(x.record.headers) == 3)
     record = dataclasses.replace(c[i].record, headers=c[i].record.headers[:2])
-    return [*c[:i], dataclasses.replace(c[i], record=record), *c[i + 1:]]
+    return [*c[:i], dataclasses.replace(c[i], record=record), *c[i + 1 :]]
 
 
 def _all_in_partition_zero(c: list[Consumed]) -> list[Consumed]:
@@ -76,8 +79,14 @@ def _all_in_partition_zero(c: list[Consumed]) -> list[Consumed]:
 
 @pytest.mark.parametrize(
     "corrupt",
-    [_lose, _duplicate, _swap_within_partition, _null_to_empty, _drop_headers,
-     _all_in_partition_zero],
+    [
+        _lose,
+        _duplicate,
+        _swap_within_partition,
+        _null_to_empty,
+        _drop_headers,
+        _all_in_partition_zero,
+    ],
 )
 def test_assert_round_trip_rejects_a_broken_log(
     corrupt: Callable[[list[Consumed]], list[Consumed]],

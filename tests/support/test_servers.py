@@ -82,9 +82,23 @@ def test_missing_server_binary_fails_rather_than_skips(tmp_path: Path) -> None:
     (tmp_path / "conftest.py").write_text((repo_root / "tests" / "conftest.py").read_text())
     (tmp_path / "test_probe.py").write_text("def test_needs_redis(redis_url):\n    pass\n")
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:django", "-p", "no:cacheprovider",
-         "--rootdir", str(tmp_path), str(tmp_path / "test_probe.py")],
-        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:django",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(tmp_path),
+            str(tmp_path / "test_probe.py"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
         env={**os.environ, "PATH": "/nonexistent", "PYTHONPATH": str(repo_root)},
     )
     assert result.returncode == 1, result.stdout + result.stderr

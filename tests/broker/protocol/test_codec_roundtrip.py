@@ -53,9 +53,7 @@ MAX_FRAME = 1 << 20
 REPO_ROOT = Path(__file__).resolve().parents[3]
 # ~60 (api, version) pairs x 2 directions: few examples each keeps this file at a few
 # seconds; neighbouring versions share most fields, so coverage adds up across them.
-PER_VERSION = settings(
-    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+PER_VERSION = settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FUZZ = settings(max_examples=300, deadline=None)
 
 
@@ -63,8 +61,14 @@ def _connection() -> KafkaConnection:
     return KafkaConnection(max_request_size=MAX_FRAME, is_served=REGISTRY.serves)
 
 
-def _client_frame(api_key: int, version: int, correlation_id: int, client_id: str | None,
-                  body: Any, trailing: bytes) -> bytes:
+def _client_frame(
+    api_key: int,
+    version: int,
+    correlation_id: int,
+    client_id: str | None,
+    body: Any,
+    trailing: bytes,
+) -> bytes:
     """A request frame as a client writes it: header v2 for flexible versions, else v1."""
     flexible = messages.is_flexible(api_key, version)
     header_type = RequestHeaderV2 if flexible else RequestHeaderV1
@@ -199,7 +203,11 @@ def test_connection_rejects_garbage_only_with_protocol_violation(tmp_path: Path)
         f"runpy.run_path({str(Path(__file__))!r})['fuzz_connection_with_garbage']({str(last_input)!r})"
     )
     result = subprocess.run(
-        [sys.executable, "-c", child], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
+        [sys.executable, "-c", child],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={**os.environ, "RUST_BACKTRACE": "0"},
     )
     if result.returncode < 0:
