@@ -30,6 +30,21 @@ def shared_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerPr
     proc.stop()
 
 
+def _serving(server: PostgresServer | RedisServer) -> Iterator[str]:
+    """Start ``server``, yield its URL, stop it. A missing server binary fails the tests
+    that need it (naming the Debian package): a broken environment, not a reason to skip."""
+    try:
+        server.start()
+    except MissingServerBinary as exc:
+        server.stop()
+        pytest.fail(str(exc), pytrace=False)
+    except BaseException:
+        server.stop()
+        raise
+    yield server.url
+    server.stop()
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """``postgres://user:pass@127.0.0.1:PORT/db`` of a private PostgreSQL for this run.
@@ -37,30 +52,10 @@ def postgres_url() -> Iterator[str]:
     A missing server binary fails the tests that need it (naming the Debian package):
     it is a broken environment, not a reason to skip.
     """
-    server = PostgresServer()
-    try:
-        server.start()
-    except MissingServerBinary as exc:
-        server.stop()
-        pytest.fail(str(exc), pytrace=False)
-    except BaseException:
-        server.stop()
-        raise
-    yield server.url
-    server.stop()
+    yield from _serving(PostgresServer())
 
 
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
     """``redis://127.0.0.1:PORT/0`` of a private, non-persistent redis-server for this run."""
-    server = RedisServer()
-    try:
-        server.start()
-    except MissingServerBinary as exc:
-        server.stop()
-        pytest.fail(str(exc), pytrace=False)
-    except BaseException:
-        server.stop()
-        raise
-    yield server.url
-    server.stop()
+    yield from _serving(RedisServer())

@@ -32,7 +32,6 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from kafka import KafkaConsumer, KafkaProducer
 from kafka import TopicPartition as KPTopicPartition
 from kio.schema.errors import ErrorCode
-from kio.schema.produce.v9 import request as produce_v9
 
 from broker.protocol import compression, records
 from tests.support.broker import BrokerProcess
@@ -296,20 +295,7 @@ def test_topic_compression_type_recompresses_what_producers_send(
 
 def _produce_v9(bootstrap_port: int, topic: str, batch: bytes) -> object:
     with KafkaWire("127.0.0.1", bootstrap_port) as wire:
-        response = wire.request(
-            produce_v9.ProduceRequest(
-                transactional_id=None,
-                acks=1,
-                timeout=datetime.timedelta(seconds=5),
-                topic_data=(
-                    produce_v9.TopicProduceData(
-                        name=topic,
-                        partition_data=(produce_v9.PartitionProduceData(index=0, records=batch),),
-                    ),
-                ),
-            )
-        )
-    return response.responses[0].partition_responses[0]
+        return wire.produce(topic, batch)
 
 
 def test_produce_response_names_the_keyless_records_a_compacted_topic_refused(

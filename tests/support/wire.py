@@ -16,6 +16,7 @@ from typing import Any
 from kio.index import load_response_schema
 from kio.records.schema import NewRecordBatch, Record, RecordHeader
 from kio.records.writers import write_new_batch
+from kio.schema.produce.v9 import request as produce_v9
 from kio.serial import entity_reader
 
 from broker.protocol.connection import skip_tagged_fields
@@ -67,6 +68,25 @@ class KafkaWire:
             offset = skip_tagged_fields(frame, offset)
         entity, _size = entity_reader(response_type)(frame, offset)
         return entity
+
+    def produce(self, topic: str, batch: bytes, *, partition: int = 0, acks: int = 1) -> Any:
+        """Produce v9 of one batch to one partition; returns that partition's response."""
+        response = self.request(
+            produce_v9.ProduceRequest(
+                transactional_id=None,
+                acks=acks,
+                timeout=datetime.timedelta(seconds=5),
+                topic_data=(
+                    produce_v9.TopicProduceData(
+                        name=topic,
+                        partition_data=(
+                            produce_v9.PartitionProduceData(index=partition, records=batch),
+                        ),
+                    ),
+                ),
+            )
+        )
+        return response.responses[0].partition_responses[0]
 
     def is_closed_by_peer(self, timeout: float = 10.0) -> bool:
         """True once the broker has closed this connection (EOF or reset)."""

@@ -7,7 +7,6 @@ import datetime
 from confluent_kafka import Producer
 from kio.schema.errors import ErrorCode
 from kio.schema.init_producer_id.v4 import request as init_v4
-from kio.schema.produce.v9 import request as produce_v9
 
 from tests.support.broker import BrokerProcess
 from tests.support.clients import confluent_consume_all, confluent_create_topic
@@ -25,23 +24,6 @@ def init_producer(wire: KafkaWire, producer_id: int = -1, epoch: int = -1):
     )
 
 
-def produce(wire: KafkaWire, topic: str, batch: bytes):
-    response = wire.request(
-        produce_v9.ProduceRequest(
-            transactional_id=None,
-            acks=-1,
-            timeout=datetime.timedelta(seconds=5),
-            topic_data=(
-                produce_v9.TopicProduceData(
-                    name=topic,
-                    partition_data=(produce_v9.PartitionProduceData(index=0, records=batch),),
-                ),
-            ),
-        )
-    )
-    return response.responses[0].partition_responses[0]
-
-
 def test_duplicates_are_detected_across_a_broker_restart(broker: BrokerProcess) -> None:
     confluent_create_topic(broker.bootstrap, "idem", 1)
     with KafkaWire("127.0.0.1", broker.port) as wire:
@@ -57,16 +39,19 @@ def test_duplicates_are_detected_across_a_broker_restart(broker: BrokerProcess) 
                 base_sequence=seq,
             )
 
-        assert produce(wire, "idem", batch(0)).base_offset == 0
-        assert produce(wire, "idem", batch(2)).base_offset == 2
-        retried = produce(wire, "idem", batch(2))
+        assert wire.produce("idem", acks=-1, batch=batch(0)).base_offset == 0
+        assert wire.produce("idem", acks=-1, batch=batch(2)).base_offset == 2
+        retried = wire.produce("idem", acks=-1, batch=batch(2))
         assert (retried.error_code, retried.base_offset) == (ErrorCode.none, 2)
-        assert produce(wire, "idem", batch(9)).error_code == ErrorCode.out_of_order_sequence_number
+        assert (
+            wire.produce("idem", acks=-1, batch=batch(9)).error_code
+            == ErrorCode.out_of_order_sequence_number
+        )
 
     broker.restart()
     with KafkaWire("127.0.0.1", broker.port) as wire:
-        assert produce(wire, "idem", batch(2)).base_offset == 2  # still a duplicate
-        assert produce(wire, "idem", batch(4)).base_offset == 4
+        assert wire.produce("idem", acks=-1, batch=batch(2)).base_offset == 2  # still a duplicate
+        assert wire.produce("idem", acks=-1, batch=batch(4)).base_offset == 4
         bumped = init_producer(wire, pid, epoch)
         assert (bumped.producer_id, bumped.producer_epoch) == (pid, epoch + 1)
         assert init_producer(wire).producer_id != pid  # IDs are never reused, also after restart

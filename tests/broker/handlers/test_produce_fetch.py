@@ -16,22 +16,6 @@ from tests.support.broker import BrokerProcess
 from tests.support.wire import KafkaWire, record_batch
 
 
-def produce(wire: KafkaWire, topic: str, batch: bytes, acks: int = 1):
-    return wire.request(
-        produce_v9.ProduceRequest(
-            transactional_id=None,
-            acks=acks,
-            timeout=datetime.timedelta(seconds=5),
-            topic_data=(
-                produce_v9.TopicProduceData(
-                    name=topic,
-                    partition_data=(produce_v9.PartitionProduceData(index=0, records=batch),),
-                ),
-            ),
-        )
-    )
-
-
 def fetch(wire: KafkaWire, topic: str, offset: int, max_wait_ms: int, min_bytes: int = 1):
     """Fetch v12 of partition 0 from ``offset``."""
     return wire.request(
@@ -100,13 +84,7 @@ def test_fetch_long_poll_is_woken_by_an_append(
 
     poller = threading.Thread(target=long_poll)
     poller.start()
-    assert (
-        produce(wire, topic_name, record_batch([(b"k", b"wake up")]))
-        .responses[0]
-        .partition_responses[0]
-        .error_code
-        == ErrorCode.none
-    )
+    assert wire.produce(topic_name, record_batch([(b"k", b"wake up")])).error_code == ErrorCode.none
     poller.join(timeout=30)  # far below the 60 s max_wait: only the append can end it
     assert not poller.is_alive(), "the fetch was not woken by the append"
     partition = result["response"].responses[0].partitions[0]  # type: ignore[attr-defined]
@@ -161,15 +139,10 @@ def test_produce_reports_partition_errors_without_closing_the_connection(
     ensure_topic(wire, topic_name)
     corrupt = bytearray(record_batch([(b"k", b"v")]))
     corrupt[-1] ^= 1
-    response = produce(wire, topic_name, bytes(corrupt))
-    assert response.responses[0].partition_responses[0].error_code == ErrorCode.corrupt_message
-    missing = produce(wire, topic_name + "-missing", record_batch([(b"k", b"v")]))
-    assert (
-        missing.responses[0].partition_responses[0].error_code
-        == ErrorCode.unknown_topic_or_partition
-    )
-    ok = produce(wire, topic_name, record_batch([(b"k", b"v")]))
-    assert ok.responses[0].partition_responses[0].base_offset == 0
+    assert wire.produce(topic_name, bytes(corrupt)).error_code == ErrorCode.corrupt_message
+    missing = wire.produce(topic_name + "-missing", record_batch([(b"k", b"v")]))
+    assert missing.error_code == ErrorCode.unknown_topic_or_partition
+    assert wire.produce(topic_name, record_batch([(b"k", b"v")])).base_offset == 0
 
 
 def fetch_partitions(
@@ -182,22 +155,7 @@ def fetch_partitions(
 
 
 def produce_to(wire: KafkaWire, topic: str, partition: int, batch: bytes) -> None:
-    response = wire.request(
-        produce_v9.ProduceRequest(
-            transactional_id=None,
-            acks=1,
-            timeout=datetime.timedelta(seconds=5),
-            topic_data=(
-                produce_v9.TopicProduceData(
-                    name=topic,
-                    partition_data=(
-                        produce_v9.PartitionProduceData(index=partition, records=batch),
-                    ),
-                ),
-            ),
-        )
-    )
-    assert response.responses[0].partition_responses[0].error_code == ErrorCode.none
+    assert wire.produce(topic, batch, partition=partition).error_code == ErrorCode.none
 
 
 def test_fetch_honours_partition_and_request_max_bytes_in_whole_batches(
