@@ -20,14 +20,17 @@ from kio.schema.produce.v9 import request as produce_v9
 from kio.serial import entity_reader
 
 from broker.protocol.connection import skip_tagged_fields
-from tests.support.raw_wire import encode_request
+from tests.support.raw_wire import CLIENT_ID, encode_request
 
 API_VERSIONS_KEY = 18
 
 
 class KafkaWire:
-    def __init__(self, host: str, port: int, timeout: float = 30.0) -> None:
+    def __init__(
+        self, host: str, port: int, timeout: float = 30.0, *, client_id: str = CLIENT_ID
+    ) -> None:
         self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.client_id = client_id
         self._correlation = 0
 
     def close(self) -> None:
@@ -57,7 +60,9 @@ class KafkaWire:
 
     def request(self, body: Any, *, response_version: int | None = None) -> Any:
         self._correlation += 1
-        self.send_raw(encode_request(body, correlation_id=self._correlation))
+        self.send_raw(
+            encode_request(body, correlation_id=self._correlation, client_id=self.client_id)
+        )
         frame = self.read_frame()
         correlation_id = struct.unpack_from(">i", frame, 0)[0]
         assert correlation_id == self._correlation, "responses out of order"
