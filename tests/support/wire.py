@@ -76,21 +76,7 @@ class KafkaWire:
 
     def produce(self, topic: str, batch: bytes, *, partition: int = 0, acks: int = 1) -> Any:
         """Produce v9 of one batch to one partition; returns that partition's response."""
-        response = self.request(
-            produce_v9.ProduceRequest(
-                transactional_id=None,
-                acks=acks,
-                timeout=datetime.timedelta(seconds=5),
-                topic_data=(
-                    produce_v9.TopicProduceData(
-                        name=topic,
-                        partition_data=(
-                            produce_v9.PartitionProduceData(index=partition, records=batch),
-                        ),
-                    ),
-                ),
-            )
-        )
+        response = self.request(produce_request(topic, batch, partition=partition, acks=acks))
         return response.responses[0].partition_responses[0]
 
     def is_closed_by_peer(self, timeout: float = 10.0) -> bool:
@@ -100,6 +86,23 @@ class KafkaWire:
             return self.sock.recv(1) == b""
         except ConnectionResetError:
             return True
+
+
+def produce_request(
+    topic: str, batch: bytes, *, partition: int = 0, acks: int = 1
+) -> produce_v9.ProduceRequest:
+    """A Produce v9 request of one batch to one partition."""
+    return produce_v9.ProduceRequest(
+        transactional_id=None,
+        acks=acks,
+        timeout=datetime.timedelta(seconds=5),
+        topic_data=(
+            produce_v9.TopicProduceData(
+                name=topic,
+                partition_data=(produce_v9.PartitionProduceData(index=partition, records=batch),),
+            ),
+        ),
+    )
 
 
 def record_batch(

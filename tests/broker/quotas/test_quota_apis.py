@@ -3,14 +3,10 @@ validation errors, and the precedence of entities observed as throttle times."""
 
 from __future__ import annotations
 
-import datetime
-
-from kio.schema.produce.v9 import request as produce_v9
-
 from tests.support.broker import BrokerProcess
 from tests.support.clients import confluent_create_topic
 from tests.support.quotas import alter_quotas, describe_quotas, described
-from tests.support.wire import KafkaWire, record_batch
+from tests.support.wire import KafkaWire, produce_request, record_batch
 
 INVALID_REQUEST = 42
 UNSUPPORTED_VERSION = 35
@@ -83,23 +79,7 @@ def _throttle_s(broker: BrokerProcess, client_id: str, topic: str, size: int) ->
     """Produce one ``size``-byte value as ``client_id`` (a new connection, as a new
     client would); the response's throttle time in seconds."""
     with KafkaWire("127.0.0.1", broker.port, client_id=client_id) as wire:
-        response = wire.request(
-            produce_v9.ProduceRequest(
-                transactional_id=None,
-                acks=1,
-                timeout=datetime.timedelta(seconds=5),
-                topic_data=(
-                    produce_v9.TopicProduceData(
-                        name=topic,
-                        partition_data=(
-                            produce_v9.PartitionProduceData(
-                                index=0, records=record_batch([(None, b"p" * size)])
-                            ),
-                        ),
-                    ),
-                ),
-            )
-        )
+        response = wire.request(produce_request(topic, record_batch([(None, b"p" * size)])))
     assert response.responses[0].partition_responses[0].error_code == 0
     return response.throttle_time.total_seconds()
 
