@@ -210,6 +210,11 @@ BROKER_CONFIGS = definitions(
         "the roll time, in hours.", at_least(0)),
     _log_default("file.delete.delay.ms", "log.segment.delete.delay.ms"),
     _log_default("segment.bytes", "log.segment.bytes"),
+    ConfigDef("quota.window.num", T.INT, 11, "The number of samples kept for client "
+        "quotas; with quota.window.size.seconds it sizes the burst a client may bank.",
+        at_least(1)),
+    ConfigDef("quota.window.size.seconds", T.INT, 1, "The time span of each client quota "
+        "sample, in seconds.", at_least(1)),
 )  # fmt: skip
 
 DYNAMIC_BROKER_CONFIGS = frozenset(

@@ -7,7 +7,10 @@ On-disk format
     dynamic broker configs by resource name (``""``: cluster default, ``"<node.id>"``:
     one broker), the producer-ID block reservation and the SCRAM credentials (per user
     and mechanism: base64 salt, stored key and server key, and the iteration count;
-    never a password or salted password). Rewritten whole on
+    never a password or salted password) and the client quotas (``client_quotas``: a
+    list of ``{"entity": {"user": "alice", "client-id": null}, "quotas":
+    {"producer_byte_rate": 1048576.0}}``; an entity holds only the types it names, a
+    null name is the default entity). Rewritten whole on
     every change: write to a temp file, fsync, rename, fsync the directory; so after a
     crash the file is either the old or the new version, never a mix.
 
@@ -28,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from broker.cluster.quotas import QuotaEntity, entity
 from broker.errors import BrokerError, ErrorCode
 
 MAX_TOPIC_NAME_LENGTH = 249
@@ -207,6 +211,24 @@ class MetadataStore(Protocol):
         deletions: Iterable[tuple[str, str]],
         upsertions: Iterable[tuple[str, str, ScramCredentialRecord]],
     ) -> None: ...
+    def client_quotas(self) -> dict[QuotaEntity, dict[str, float]]: ...
+    def alter_client_quotas(
+        self, alterations: Iterable[tuple[QuotaEntity, dict[str, float]]]
+    ) -> None: ...
+
+
+def _quota_entity_json(quota_entity: QuotaEntity) -> dict[str, str | None]:
+    names: dict[str, str | None] = {}
+    if quota_entity.has_user:
+        names["user"] = quota_entity.user
+    if quota_entity.has_client_id:
+        names["client-id"] = quota_entity.client_id
+    return names
+
+
+def _quota_entity_from_json(names: dict[str, str | None]) -> QuotaEntity:
+    kwargs = {"user" if key == "user" else "client_id": name for key, name in names.items()}
+    return entity(**kwargs)  # type: ignore[arg-type]
 
 
 def _new_cluster_id() -> str:
@@ -241,6 +263,7 @@ class FileMetadataStore:
         self._next_producer_id = 0
         self._broker_configs: dict[str, dict[str, str]] = {}
         self._scram: dict[str, dict[str, ScramCredentialRecord]] = {}
+        self._client_quotas: dict[QuotaEntity, dict[str, float]] = {}
         self._topics: dict[str, TopicRecord] = self._load()
         self._next_producer_id = self._producer_id_block_end
 
@@ -273,6 +296,12 @@ class FileMetadataStore:
             str(user): {str(m): ScramCredentialRecord.from_json(c) for m, c in creds.items()}
             for user, creds in raw.get("scram_credentials", {}).items()
         }
+        self._client_quotas = {
+            _quota_entity_from_json(item["entity"]): {
+                str(k): float(v) for k, v in item["quotas"].items()
+            }
+            for item in raw.get("client_quotas", [])
+        }
         topics = {}
         for item in raw["topics"]:
             topics[item["name"]] = TopicRecord(
@@ -293,6 +322,10 @@ class FileMetadataStore:
                 user: {m: c.to_json() for m, c in creds.items()}
                 for user, creds in self._scram.items()
             },
+            "client_quotas": [
+                {"entity": _quota_entity_json(e), "quotas": q}
+                for e, q in self._client_quotas.items()
+            ],
             "topics": [
                 {
                     "name": t.name,
@@ -414,6 +447,28 @@ class FileMetadataStore:
             self._save()
         except BaseException:
             self._scram = previous  # memory never claims what the disk does not hold
+            raise
+
+    def client_quotas(self) -> dict[QuotaEntity, dict[str, float]]:
+        """Every entity's quota configs (a copy: callers may keep it as a snapshot)."""
+        return {e: dict(q) for e, q in self._client_quotas.items()}
+
+    def alter_client_quotas(
+        self, alterations: Iterable[tuple[QuotaEntity, dict[str, float]]]
+    ) -> None:
+        """Replace the quotas of each entity (an empty dict removes the entity), in one
+        snapshot write (validated by the caller)."""
+        changed = dict(self._client_quotas)
+        for quota_entity, quotas in alterations:
+            if quotas:
+                changed[quota_entity] = dict(quotas)
+            else:
+                changed.pop(quota_entity, None)
+        previous, self._client_quotas = self._client_quotas, changed
+        try:
+            self._save()
+        except BaseException:
+            self._client_quotas = previous  # memory never claims what the disk does not hold
             raise
 
     def delete_topic(self, name: str) -> TopicRecord:

@@ -17,11 +17,14 @@ Precedence (Kafka's, most specific first)
     traffic is measured together (two clients of one user share a user quota).
 
 Measuring and throttling
-    :class:`Rate` keeps ``quota.window.num`` samples of ``quota.window.size.seconds``
-    each. When a recorded amount pushes the rate above the bound, the throttle time is
-    Kafka's ``(rate - bound) / bound * window``, where window is the time the samples
-    cover; the broker answers with that ``throttle_time_ms`` and mutes the connection
-    for as long (KIP-219). Time is an input everywhere: nothing here reads the clock.
+    :class:`Rate` is Kafka's sampled rate: ``quota.window.num`` samples of
+    ``quota.window.size.seconds`` each, and the throttle time Kafka's
+    ``(rate - bound) / bound * window``. :class:`TokenBucket` is KIP-599's stat, whose
+    throttle time is ``-tokens / bound``. The broker measures every quota with the token
+    bucket (``broker.server.quota_manager`` says why: a sampled rate lets a throttled
+    client burst each time an old sample expires). Either way the broker answers with
+    that ``throttle_time_ms`` and mutes the connection for as long (KIP-219). Time is an
+    input everywhere: nothing here reads the clock.
 """
 
 from __future__ import annotations
@@ -146,3 +149,47 @@ class Rate:
         if bound <= 0 or rate <= bound:
             return 0
         return int((rate - bound) / bound * self.elapsed_s(now_s) * 1000)
+
+
+@dataclass(slots=True)
+class TokenBucket:
+    """KIP-599's token bucket: ``bound`` tokens per second, at most ``burst`` banked.
+
+    Recording takes tokens (it may go below zero: a request is never cut in half); a
+    bucket below zero is over its quota for ``-tokens / bound`` seconds. Kafka sizes the
+    burst as ``bound * quota.window.num * quota.window.size.seconds``.
+    """
+
+    bound: float
+    burst_s: float
+    tokens: float
+    _last_s: float | None = None
+
+    @classmethod
+    def full(cls, bound: float, burst_s: float) -> TokenBucket:
+        """A new bucket starts full, as Kafka's does."""
+        return cls(bound, burst_s, bound * burst_s)
+
+    def _refill(self, now_s: float) -> None:
+        if self._last_s is not None and now_s > self._last_s:
+            self.tokens = min(
+                self.bound * self.burst_s, self.tokens + (now_s - self._last_s) * self.bound
+            )
+        if self._last_s is None or now_s > self._last_s:
+            self._last_s = now_s
+
+    def record(self, amount: float, now_s: float) -> None:
+        self._refill(now_s)
+        self.tokens -= amount
+
+    def throttle_ms(self, now_s: float) -> int:
+        """How long until the bucket is back at zero (0 while it holds tokens)."""
+        self._refill(now_s)
+        if self.tokens >= 0 or self.bound <= 0:
+            return 0
+        return int(-self.tokens / self.bound * 1000)
+
+    def change_bound(self, bound: float) -> None:
+        """A new quota applies at once; banked tokens above the new burst are dropped."""
+        self.bound = bound
+        self.tokens = min(self.tokens, bound * self.burst_s)

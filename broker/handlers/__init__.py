@@ -1,6 +1,7 @@
 """One module per Kafka API; :data:`REGISTRY` lists them and feeds ApiVersions."""
 
 from broker.handlers import (
+    alter_client_quotas,
     alter_configs,
     alter_user_scram_credentials,
     api_versions,
@@ -11,6 +12,7 @@ from broker.handlers import (
     delete_groups,
     delete_records,
     delete_topics,
+    describe_client_quotas,
     describe_cluster,
     describe_configs,
     describe_groups,
@@ -62,6 +64,8 @@ REGISTRY = HandlerRegistry(
         sasl_authenticate.handle,
         create_partitions.handle,
         incremental_alter_configs.handle,
+        describe_client_quotas.handle,
+        alter_client_quotas.handle,
         describe_user_scram_credentials.handle,
         alter_user_scram_credentials.handle,
         offset_delete.handle,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TYPE_CHECKING
 
 from broker.protocol import messages
 from broker.protocol.connection import RequestHeader
 from broker.security.sasl import ANONYMOUS, ConnectionSecurity
+from broker.server.quota_manager import RequestQuota
 
 if TYPE_CHECKING:
     from broker.handlers.registry import HandlerRegistry
@@ -27,6 +28,8 @@ class RequestContext:
     """Who the client authenticated as (``User:alice``, ``User:CN=...``), for authorizers."""
     security: ConnectionSecurity | None = None
     """The connection's authentication state (SaslHandshake / SaslAuthenticate)."""
+    quota: RequestQuota = field(default_factory=lambda: RequestQuota("ANONYMOUS", ""))
+    """Who the client is for quotas, and the throttle time its request earned (KIP-219)."""
 
     @property
     def version(self) -> int:

@@ -16,12 +16,20 @@ from broker.errors import BrokerError, ErrorCode
 from broker.handlers.context import RequestContext
 from broker.handlers.registry import api
 from broker.protocol.messages import build
+from broker.server.quota_manager import MutationQuota
+
+STRICT_QUOTA_VERSION = 3  # KIP-599: THROTTLING_QUOTA_EXCEEDED per topic from v3
 
 
-def _grow(ctx: RequestContext, topic: object, validate_only: bool) -> tuple[ErrorCode, str | None]:
+def _grow(
+    ctx: RequestContext, topic: object, validate_only: bool, mutations: MutationQuota
+) -> tuple[ErrorCode, str | None]:
     assignments = topic.assignments  # type: ignore[attr-defined]
     replicas = None if assignments is None else [list(a.broker_ids) for a in assignments]
     try:
+        mutations.check()
+        record = ctx.broker.metadata.topic(topic.name)  # type: ignore[attr-defined]
+        current = len(record.partitions) if record is not None else 0
         ctx.broker.create_partitions(
             topic.name,  # type: ignore[attr-defined]
             topic.count,  # type: ignore[attr-defined]
@@ -30,6 +38,8 @@ def _grow(ctx: RequestContext, topic: object, validate_only: bool) -> tuple[Erro
         )
     except BrokerError as exc:
         return exc.code, exc.message
+    if not validate_only:
+        mutations.record(topic.count - current)  # type: ignore[attr-defined]
     return ErrorCode.none, None
 
 
@@ -38,11 +48,12 @@ async def handle(ctx: RequestContext, request: object) -> object:
     response = ctx.response
     counts = Counter(t.name for t in request.topics)  # type: ignore[attr-defined]
     results = []
+    mutations = ctx.broker.quotas.mutations(ctx.quota, strict=ctx.version >= STRICT_QUOTA_VERSION)
     for topic in request.topics:  # type: ignore[attr-defined]
         if counts[topic.name] > 1:
             error, message = ErrorCode.invalid_request, "Duplicate topic in request."
         else:
-            error, message = _grow(ctx, topic, request.validate_only)  # type: ignore[attr-defined]
+            error, message = _grow(ctx, topic, request.validate_only, mutations)  # type: ignore[attr-defined]
         results.append(
             build(
                 response.CreatePartitionsTopicResult,

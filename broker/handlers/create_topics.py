@@ -17,6 +17,9 @@ from broker.errors import BrokerError, ErrorCode
 from broker.handlers.context import RequestContext
 from broker.handlers.registry import api
 from broker.protocol.messages import build
+from broker.server.quota_manager import MutationQuota
+
+STRICT_QUOTA_VERSION = 6  # KIP-599: THROTTLING_QUOTA_EXCEEDED per topic from v6
 
 
 def _partitions_from_assignments(ctx: RequestContext, topic: object) -> tuple[int, int]:
@@ -41,12 +44,15 @@ def _partitions_from_assignments(ctx: RequestContext, topic: object) -> tuple[in
     return len(indexes), len(assignments[0].broker_ids)
 
 
-def _create(ctx: RequestContext, topic: object, validate_only: bool) -> object:
+def _create(
+    ctx: RequestContext, topic: object, validate_only: bool, mutations: MutationQuota
+) -> object:
     response = ctx.response
     num_partitions = topic.num_partitions  # type: ignore[attr-defined]
     replication_factor = topic.replication_factor  # type: ignore[attr-defined]
     configs = {c.name: c.value for c in topic.configs}  # type: ignore[attr-defined]
     try:
+        mutations.check()
         if topic.assignments:  # type: ignore[attr-defined]
             num_partitions, replication_factor = _partitions_from_assignments(ctx, topic)
         record = ctx.broker.create_topic(
@@ -69,6 +75,8 @@ def _create(ctx: RequestContext, topic: object, validate_only: bool) -> object:
             configs=None,
         )
     partition_count = ctx.broker.resolve_partition_count(num_partitions)
+    if not validate_only:
+        mutations.record(partition_count)
     replicas = ctx.broker.resolve_replicas(replication_factor)
     config_entries = (
         tuple(
@@ -105,6 +113,7 @@ async def handle(ctx: RequestContext, request: object) -> object:
     response = ctx.response
     counts = Counter(t.name for t in request.topics)  # type: ignore[attr-defined]
     results = []
+    mutations = ctx.broker.quotas.mutations(ctx.quota, strict=ctx.version >= STRICT_QUOTA_VERSION)
     for topic in request.topics:  # type: ignore[attr-defined]
         if counts[topic.name] > 1:
             results.append(
@@ -121,7 +130,7 @@ async def handle(ctx: RequestContext, request: object) -> object:
                 )
             )
             continue
-        results.append(_create(ctx, topic, request.validate_only))  # type: ignore[attr-defined]
+        results.append(_create(ctx, topic, request.validate_only, mutations))  # type: ignore[attr-defined]
     return build(
         response.CreateTopicsResponse, throttle_time=datetime.timedelta(0), topics=tuple(results)
     )

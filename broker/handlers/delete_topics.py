@@ -8,10 +8,13 @@ from broker.errors import BrokerError, ErrorCode
 from broker.handlers.context import RequestContext
 from broker.handlers.registry import api
 from broker.protocol.messages import build
+from broker.server.quota_manager import MutationQuota
+
+STRICT_QUOTA_VERSION = 5  # KIP-599: THROTTLING_QUOTA_EXCEEDED per topic from v5
 
 
 def _delete(
-    ctx: RequestContext, name: str | None, topic_id: object
+    ctx: RequestContext, name: str | None, topic_id: object, mutations: MutationQuota
 ) -> tuple[str | None, object, ErrorCode, str | None]:
     broker = ctx.broker
     if name is None:
@@ -25,9 +28,11 @@ def _delete(
             )
         name = record.name
     try:
+        mutations.check()
         record = broker.delete_topic(name)
     except BrokerError as exc:
         return name, topic_id, exc.code, exc.message
+    mutations.record(len(record.partitions))
     return name, record.topic_id, ErrorCode.none, None
 
 
@@ -39,8 +44,9 @@ async def handle(ctx: RequestContext, request: object) -> object:
     else:
         wanted = [(name, None) for name in request.topic_names]  # type: ignore[attr-defined]
     results = []
+    mutations = ctx.broker.quotas.mutations(ctx.quota, strict=ctx.version >= STRICT_QUOTA_VERSION)
     for name, topic_id in wanted:
-        name, topic_id, error, message = _delete(ctx, name, topic_id)
+        name, topic_id, error, message = _delete(ctx, name, topic_id, mutations)
         results.append(
             build(
                 response.DeletableTopicResult,

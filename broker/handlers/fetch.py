@@ -108,6 +108,8 @@ async def handle(ctx: RequestContext, request: object) -> object:
             break
         await ctx.broker.appends.wait(remaining)
     response = ctx.response
+    if ctx.broker.quotas.fetch_throttled(ctx.quota, total):
+        reads = []  # Kafka's throttled answer: no data, only throttle_time_ms
     responses = tuple(
         build(
             response.FetchableTopicResponse,

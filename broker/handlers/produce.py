@@ -23,6 +23,7 @@ from broker.handlers.context import RequestContext
 from broker.handlers.registry import Deferred, api
 from broker.protocol import records
 from broker.protocol.messages import build
+from broker.server.quota_manager import PRODUCE
 from broker.storage.log_config import FlushMode
 from broker.storage.partition_log import PartitionLog
 
@@ -139,6 +140,7 @@ async def handle(ctx: RequestContext, request: object) -> object | None:
         outcomes.append(row)
     if any(o.error == ErrorCode.none for row in outcomes for o in row):
         ctx.broker.appends.notify()
+    ctx.broker.quotas.record(ctx.quota, PRODUCE, ctx.quota.request_size)  # Kafka: whole request
     if acks == 0:
         return None
     if any(o.durable_log is not None for row in outcomes for o in row):

@@ -39,6 +39,14 @@ from broker.protocol.connection import KafkaConnection, Request, RequestHeader
 from broker.protocol.framing import frame
 from broker.security.sasl import ANONYMOUS, AuthenticationFailed, ConnectionSecurity
 from broker.security.tls import TlsConfigError, principal_from_certificate, server_context
+from broker.server.quota_manager import (
+    EXEMPT_API_KEYS,
+    REQUEST,
+    HandlerTime,
+    RequestQuota,
+    quota_user,
+    with_throttle,
+)
 from broker.server.responder import Pending, Responder
 from broker.server.state import BrokerState, group_coordinator_config
 from broker.server.tasks import BackgroundTasks
@@ -188,7 +196,13 @@ class BrokerServer:
                 if not security.permits(request.header.api_key):
                     api = messages.api_name(request.header.api_key).upper()
                     raise ProtocolViolation(security.rejection(api))
-                await responder.submit(await self._dispatch(request, security))
+                pending, throttle_ms = await self._dispatch(request, security)
+                await responder.submit(pending)
+                if throttle_ms:
+                    # KIP-219: answer at once, then read nothing more from this client
+                    # until its throttle time is over; other connections go on.
+                    await responder.drain()
+                    await asyncio.sleep(throttle_ms / 1000)
             if security.close_after_response:
                 return False
             if security.authenticated and not was_authenticated:
@@ -200,11 +214,15 @@ class BrokerServer:
             return await asyncio.to_thread(security.authenticate, token)
         return security.authenticate(token)
 
-    async def _dispatch(self, request: Request, security: ConnectionSecurity) -> Pending:
+    async def _dispatch(
+        self, request: Request, security: ConnectionSecurity
+    ) -> tuple[Pending, int]:
         """The encoded response, None for none (acks=0), or an awaitable of either for a
-        Deferred answer (written in order by the connection's Responder)."""
+        Deferred answer (written in order by the connection's Responder); and the
+        throttle time (ms) for which the connection is to be muted after it."""
         header = request.header
         client_host = security.client_address
+        quota = RequestQuota(quota_user(security.principal), header.client_id or "", request.size)
         ctx = RequestContext(
             header,
             self.state,
@@ -213,9 +231,10 @@ class BrokerServer:
             listener_name=security.listener_name,
             principal=security.principal,
             security=security,
+            quota=quota,
         )
         if request.body is None:  # ApiVersions at a version we do not serve
-            return KafkaConnection.send(header, unsupported_version_response(ctx))
+            return KafkaConnection.send(header, unsupported_version_response(ctx)), 0
         handler = self.registry.get(header.api_key)
         assert handler is not None
         if log.isEnabledFor(logging.DEBUG):
@@ -226,17 +245,30 @@ class BrokerServer:
                 header.client_id,
                 client_host,
             )
-        response = await handler.handle(ctx, request.body)
+        quotas = self.state.quotas
+        if quotas.active and header.api_key not in EXEMPT_API_KEYS:
+            handler_time = HandlerTime()
+            response = await handler_time.run(handler.handle(ctx, request.body))
+            quotas.record(quota, REQUEST, handler_time.busy_s * 100)  # % of one thread
+        else:
+            response = await handler.handle(ctx, request.body)
+        throttle_ms = quota.throttle_ms
         if isinstance(response, Deferred):
-            return _encode_when_ready(header, response)
+            return _encode_when_ready(header, response, throttle_ms), throttle_ms
         if response is None:
-            return None
-        return KafkaConnection.send(header, response)
+            return None, throttle_ms
+        if throttle_ms:
+            response = with_throttle(response, throttle_ms)
+        return KafkaConnection.send(header, response), throttle_ms
 
 
-async def _encode_when_ready(header: RequestHeader, deferred: Deferred) -> bytes | None:
+async def _encode_when_ready(
+    header: RequestHeader, deferred: Deferred, throttle_ms: int
+) -> bytes | None:
     response = await deferred.response
-    return None if response is None else KafkaConnection.send(header, response)
+    if response is None:
+        return None
+    return KafkaConnection.send(header, with_throttle(response, throttle_ms))
 
 
 async def serve(config: BrokerConfig) -> None:

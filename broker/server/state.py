@@ -28,6 +28,7 @@ from broker.errors import BrokerError, ErrorCode
 from broker.server.config_manager import ConfigManager
 from broker.server.flusher import GroupCommitFlusher
 from broker.server.offsets_topic import ConsumerOffsetsLog
+from broker.server.quota_manager import QuotaManager
 from broker.storage.log_config import LogConfig
 from broker.storage.log_manager import LogManager
 from broker.storage.partition_log import PartitionLog
@@ -68,6 +69,11 @@ class BrokerState:
         self.logs = LogManager(config.log_dir)
         self.configs = ConfigManager(config, self.metadata, self.logs)
         self.appends = AppendNotifier()
+        self.quotas = QuotaManager(
+            self.metadata,
+            window_num=int(self.configs.layers.value("quota.window.num")),  # type: ignore[call-overload]
+            window_size_s=int(self.configs.layers.value("quota.window.size.seconds")),  # type: ignore[call-overload]
+        )
         self.flusher = GroupCommitFlusher()
         for topic in self.metadata.topics():
             for partition in topic.partitions:

@@ -7,6 +7,7 @@
 | ``headwater consume`` | kafka-console-consumer.sh |
 | ``headwater configs`` | kafka-configs.sh |
 | ``headwater perf produce`` / ``perf consume`` | kafka-producer/consumer-perf-test.sh |
+| ``headwater quotas`` | kafka-configs.sh --entity-type users/clients (quotas) |
 
 Each talks to any Kafka-compatible cluster through confluent-kafka
 (``--bootstrap-server``, default 127.0.0.1:9092) and never imports the broker's own
@@ -24,10 +25,10 @@ from typing import Any
 
 from confluent_kafka import KafkaException
 
-from broker.tools import configs, consume, perf, produce, topics
+from broker.tools import configs, consume, perf, produce, quotas, topics
 from broker.tools.client_config import ToolError, describe_error
 
-TOOLS = (topics, produce, consume, configs, perf)
+TOOLS = (topics, produce, consume, configs, perf, quotas)
 
 
 def add_subcommands(commands: Any) -> None:

@@ -20,14 +20,17 @@ from kio.schema.produce.v9 import request as produce_v9
 from kio.serial import entity_reader
 
 from broker.protocol.connection import skip_tagged_fields
-from tests.support.raw_wire import encode_request
+from tests.support.raw_wire import CLIENT_ID, encode_request
 
 API_VERSIONS_KEY = 18
 
 
 class KafkaWire:
-    def __init__(self, host: str, port: int, timeout: float = 30.0) -> None:
+    def __init__(
+        self, host: str, port: int, timeout: float = 30.0, *, client_id: str = CLIENT_ID
+    ) -> None:
         self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.client_id = client_id
         self._correlation = 0
 
     def close(self) -> None:
@@ -57,7 +60,9 @@ class KafkaWire:
 
     def request(self, body: Any, *, response_version: int | None = None) -> Any:
         self._correlation += 1
-        self.send_raw(encode_request(body, correlation_id=self._correlation))
+        self.send_raw(
+            encode_request(body, correlation_id=self._correlation, client_id=self.client_id)
+        )
         frame = self.read_frame()
         correlation_id = struct.unpack_from(">i", frame, 0)[0]
         assert correlation_id == self._correlation, "responses out of order"
@@ -71,21 +76,7 @@ class KafkaWire:
 
     def produce(self, topic: str, batch: bytes, *, partition: int = 0, acks: int = 1) -> Any:
         """Produce v9 of one batch to one partition; returns that partition's response."""
-        response = self.request(
-            produce_v9.ProduceRequest(
-                transactional_id=None,
-                acks=acks,
-                timeout=datetime.timedelta(seconds=5),
-                topic_data=(
-                    produce_v9.TopicProduceData(
-                        name=topic,
-                        partition_data=(
-                            produce_v9.PartitionProduceData(index=partition, records=batch),
-                        ),
-                    ),
-                ),
-            )
-        )
+        response = self.request(produce_request(topic, batch, partition=partition, acks=acks))
         return response.responses[0].partition_responses[0]
 
     def is_closed_by_peer(self, timeout: float = 10.0) -> bool:
@@ -95,6 +86,23 @@ class KafkaWire:
             return self.sock.recv(1) == b""
         except ConnectionResetError:
             return True
+
+
+def produce_request(
+    topic: str, batch: bytes, *, partition: int = 0, acks: int = 1
+) -> produce_v9.ProduceRequest:
+    """A Produce v9 request of one batch to one partition."""
+    return produce_v9.ProduceRequest(
+        transactional_id=None,
+        acks=acks,
+        timeout=datetime.timedelta(seconds=5),
+        topic_data=(
+            produce_v9.TopicProduceData(
+                name=topic,
+                partition_data=(produce_v9.PartitionProduceData(index=partition, records=batch),),
+            ),
+        ),
+    )
 
 
 def record_batch(

@@ -3,7 +3,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from broker.cluster.quotas import Rate, entity, precedence, resolve
+from broker.cluster.quotas import Rate, TokenBucket, entity, precedence, resolve
 
 
 def test_the_most_specific_configured_level_wins() -> None:
@@ -54,3 +54,32 @@ def test_throttle_time_brings_the_rate_back_to_the_bound(factor: int) -> None:
     # after waiting that long without sending, the measured rate is at the bound
     total = bound * factor * 11
     assert abs(total / (rate.elapsed_s(now) + delay_ms / 1000) - bound) < bound * 0.01
+
+
+def test_a_token_bucket_throttles_for_the_time_that_pays_back_its_debt() -> None:
+    bucket = TokenBucket.full(bound=1000.0, burst_s=11.0)
+    bucket.record(11_000, now_s=0.0)  # the whole burst: not yet over
+    assert bucket.throttle_ms(now_s=0.0) == 0
+    bucket.record(3000, now_s=0.0)
+    assert bucket.throttle_ms(now_s=0.0) == 3000
+    assert bucket.throttle_ms(now_s=3.0) == 0  # refilled at the bound
+    assert bucket.throttle_ms(now_s=100.0) == 0
+    assert bucket.tokens == 11_000  # never more than the burst
+
+
+@given(st.integers(min_value=1, max_value=20), st.floats(min_value=0.01, max_value=2.0))
+def test_a_client_that_waits_out_each_throttle_gets_exactly_the_bound(
+    request_kb: int, gap_s: float
+) -> None:
+    bound = 100_000.0
+    bucket = TokenBucket.full(bound, burst_s=2.0)
+    now, sent = 0.0, 0.0
+    while bucket.tokens >= 0:  # spend the burst
+        bucket.record(request_kb * 1000, now)
+        sent += request_kb * 1000
+    start, start_sent = now, sent
+    for _ in range(200):
+        now += bucket.throttle_ms(now) / 1000 + gap_s * (bucket.throttle_ms(now) == 0)
+        bucket.record(request_kb * 1000, now)
+        sent += request_kb * 1000
+    assert (sent - start_sent) / (now - start) <= bound * 1.01

@@ -8,12 +8,11 @@ import threading
 from kio.schema.errors import ErrorCode
 from kio.schema.fetch.v12 import request as fetch_v12
 from kio.schema.metadata.v12 import request as metadata_v12
-from kio.schema.produce.v9 import request as produce_v9
 
 from broker.protocol import records
 from tests.broker.handlers.test_topics_admin import create
 from tests.support.broker import BrokerProcess
-from tests.support.wire import KafkaWire, record_batch
+from tests.support.wire import KafkaWire, produce_request, record_batch
 
 
 def fetch(wire: KafkaWire, topic: str, offset: int, max_wait_ms: int, min_bytes: int = 1):
@@ -112,21 +111,7 @@ def test_produce_acks_zero_gets_no_response_but_is_stored(wire: KafkaWire, topic
     wire._correlation += 1
     from tests.support.raw_wire import encode_request
 
-    request = produce_v9.ProduceRequest(
-        transactional_id=None,
-        acks=0,
-        timeout=datetime.timedelta(seconds=5),
-        topic_data=(
-            produce_v9.TopicProduceData(
-                name=topic_name,
-                partition_data=(
-                    produce_v9.PartitionProduceData(
-                        index=0, records=record_batch([(b"k", b"fire")])
-                    ),
-                ),
-            ),
-        ),
-    )
+    request = produce_request(topic_name, record_batch([(b"k", b"fire")]), acks=0)
     wire.send_raw(encode_request(request, correlation_id=wire._correlation))
     # The next response on this connection must be the fetch's, not a produce ack.
     partition = fetch(wire, topic_name, 0, max_wait_ms=5000).responses[0].partitions[0]

@@ -1,0 +1,181 @@
+"""DescribeClientQuotas / AlterClientQuotas semantics, as Kafka's controller has them.
+
+Entities arrive on the wire as ``(entity_type, entity_name)`` pairs: ``user`` and
+``client-id``, a null name meaning the default entity. Kafka also has ``ip`` entities
+(``connection_creation_rate``); Headwater does not enforce connection-rate quotas, so an
+alteration of an ``ip`` entity is refused with INVALID_REQUEST saying so, and a
+describe filter on ``ip`` matches nothing.
+
+Validation and messages follow Kafka's ``ClientQuotaControlManager`` (alter) and
+``ClientQuotasImage.describe`` (describe filters). Pure: no IO, no clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from broker.cluster.quotas import QuotaEntity, entity
+from broker.errors import BrokerError, ErrorCode
+
+USER = "user"
+CLIENT_ID = "client-id"
+IP = "ip"
+ENTITY_TYPES = (USER, CLIENT_ID, IP)
+
+MATCH_TYPE_EXACT = 0
+MATCH_TYPE_DEFAULT = 1
+MATCH_TYPE_SPECIFIED = 2
+
+# Kafka's QuotaConfig types: byte rates are LONG, the others DOUBLE.
+QUOTA_KEY_TYPES = {
+    "producer_byte_rate": "LONG",
+    "consumer_byte_rate": "LONG",
+    "request_percentage": "DOUBLE",
+    "controller_mutation_rate": "DOUBLE",
+}
+LONG_MAX = 2**63 - 1
+
+
+def _invalid(message: str) -> BrokerError:
+    return BrokerError(ErrorCode.invalid_request, message)
+
+
+def entity_entries(quota_entity: QuotaEntity) -> list[tuple[str, str | None]]:
+    """``(entity_type, entity_name)`` pairs of an entity, user first, as Kafka lists them."""
+    entries: list[tuple[str, str | None]] = []
+    if quota_entity.has_user:
+        entries.append((USER, quota_entity.user))
+    if quota_entity.has_client_id:
+        entries.append((CLIENT_ID, quota_entity.client_id))
+    return entries
+
+
+def parse_entity(entries: Iterable[tuple[str, str | None]]) -> QuotaEntity:
+    """The entity an AlterClientQuotas entry names (INVALID_REQUEST when malformed)."""
+    names: dict[str, str | None] = {}
+    for entity_type, name in entries:
+        if entity_type in names:
+            raise _invalid(
+                f"Invalid empty client quota entity, duplicate entity entry {entity_type}"
+            )
+        if entity_type not in ENTITY_TYPES:
+            raise _invalid(f"Unhandled client quota entity type: {entity_type}")
+        if name is not None and not name:
+            raise _invalid(f"Empty {entity_type} not supported")
+        names[entity_type] = name
+    if not names:
+        raise _invalid("Invalid empty client quota entity")
+    if IP in names:
+        if len(names) > 1:
+            raise _invalid(
+                "Invalid quota entity combination, IP entity should not be combined with "
+                "User or ClientId"
+            )
+        raise _invalid(
+            "Unhandled client quota entity type: ip (Headwater does not enforce "
+            "connection_creation_rate quotas)"
+        )
+    kwargs = {"user" if t == USER else "client_id": n for t, n in names.items()}
+    return entity(**kwargs)  # type: ignore[arg-type]
+
+
+def parse_ops(ops: Iterable[tuple[str, float, bool]]) -> dict[str, float | None]:
+    """``{key: value}`` to set, ``{key: None}`` to remove (INVALID_REQUEST when bad)."""
+    changes: dict[str, float | None] = {}
+    for key, value, remove in ops:
+        kind = QUOTA_KEY_TYPES.get(key)
+        if kind is None:
+            raise _invalid(f"Invalid configuration key {key}")
+        if remove:
+            changes[key] = None
+            continue
+        if not value > 0:  # also refuses NaN
+            raise _invalid(f"Quota {key} must be greater than 0")
+        if kind == "LONG":
+            if value > LONG_MAX:
+                raise _invalid(f"Proposed value for {key} is too large for a LONG.")
+            if abs(value % 1.0) > 1e-6:
+                raise _invalid(f"{key} cannot be a fractional value.")
+        changes[key] = float(value)
+    return changes
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaFilter:
+    """A DescribeClientQuotas filter: entity types matched by name (None: the default
+    entity), types that must have a specified (non-default) name, and ``strict``."""
+
+    exact: Mapping[str, str | None]
+    specified: frozenset[str]
+    strict: bool
+
+    def matches(self, quota_entity: QuotaEntity) -> bool:
+        entries = dict(entity_entries(quota_entity))
+        if self.strict and len(entries) != len(self.exact) + len(self.specified):
+            return False
+        for entity_type, name in self.exact.items():
+            if entity_type not in entries or entries[entity_type] != name:
+                return False
+        return all(entries.get(entity_type) is not None for entity_type in self.specified)
+
+
+def parse_filter(components: Iterable[tuple[str, int, str | None]], strict: bool) -> QuotaFilter:
+    """A filter from ``(entity_type, match_type, match)`` components, or BrokerError."""
+    exact: dict[str, str | None] = {}
+    specified: set[str] = set()
+    for entity_type, match_type, match in components:
+        if not entity_type:
+            raise _invalid("Invalid empty entity type.")
+        if entity_type in exact or entity_type in specified:
+            raise _invalid(f"Entity type {entity_type} cannot appear more than once in the filter.")
+        if entity_type not in ENTITY_TYPES:
+            raise BrokerError(
+                ErrorCode.unsupported_version, f"Unsupported entity type {entity_type}"
+            )
+        if match_type == MATCH_TYPE_EXACT:
+            if match is None:
+                raise _invalid("Request specified MATCH_TYPE_EXACT, but set match string to null.")
+            exact[entity_type] = match
+        elif match_type == MATCH_TYPE_DEFAULT:
+            if match is not None:
+                raise _invalid(
+                    "Request specified MATCH_TYPE_DEFAULT, but also specified a match string."
+                )
+            exact[entity_type] = None
+        elif match_type == MATCH_TYPE_SPECIFIED:
+            if match is not None:
+                raise _invalid(
+                    "Request specified MATCH_TYPE_SPECIFIED, but also specified a match string."
+                )
+            specified.add(entity_type)
+        else:
+            raise BrokerError(ErrorCode.unsupported_version, f"Unsupported match type {match_type}")
+    if (IP in exact or IP in specified) and len(exact) + len(specified) > 1:
+        raise _invalid(
+            "Invalid entity filter component combination, IP filter component should not be "
+            "used with user or clientId filter component."
+        )
+    return QuotaFilter(exact, frozenset(specified), strict)
+
+
+def describe(
+    configs: Mapping[QuotaEntity, Mapping[str, float]], quota_filter: QuotaFilter
+) -> list[tuple[QuotaEntity, dict[str, float]]]:
+    """The configured entities the filter matches, with their quota values."""
+    return [
+        (quota_entity, dict(values))
+        for quota_entity, values in configs.items()
+        if values and quota_filter.matches(quota_entity)
+    ]
+
+
+def apply(current: Mapping[str, float], changes: Mapping[str, float | None]) -> dict[str, float]:
+    """An entity's quotas after setting and removing keys."""
+    result = dict(current)
+    for key, value in changes.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = value
+    return result

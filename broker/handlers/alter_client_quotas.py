@@ -1,0 +1,78 @@
+"""AlterClientQuotas (key 49): set and remove quota configs of user / client-id entities.
+
+Each entry names an entity (``user`` and/or ``client-id``; a null name is the default
+entity) and ops that set a key to a positive value or remove it. Entries are checked one
+by one with Kafka's errors and messages (INVALID_REQUEST: unknown key, value not above
+zero, fractional byte rate, empty or duplicate entity types, ``ip`` entities, which
+Headwater does not enforce); the valid ones are persisted together in one metadata
+write and apply at once to connected clients. ``validate_only`` checks and changes
+nothing.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+
+from broker.cluster import client_quotas
+from broker.cluster.quotas import QuotaEntity
+from broker.errors import BrokerError, ErrorCode
+from broker.handlers.context import RequestContext
+from broker.handlers.registry import api
+from broker.protocol.messages import build
+
+log = logging.getLogger(__name__)
+
+
+def _plan(
+    entry: object,
+    current: dict[QuotaEntity, dict[str, float]],
+    planned: dict[QuotaEntity, dict[str, float]],
+) -> tuple[ErrorCode, str | None]:
+    """Validate one entry and fold its changes into ``planned`` (entity -> new quotas;
+    an entity not changed yet by this request starts from ``current``)."""
+    try:
+        quota_entity = client_quotas.parse_entity(
+            (e.entity_type, e.entity_name)
+            for e in entry.entity  # type: ignore[attr-defined]
+        )
+        changes = client_quotas.parse_ops(
+            (op.key, op.value, op.remove)
+            for op in entry.ops  # type: ignore[attr-defined]
+        )
+    except BrokerError as exc:
+        return exc.code, exc.message
+    before = planned.get(quota_entity, current.get(quota_entity, {}))
+    planned[quota_entity] = client_quotas.apply(before, changes)
+    return ErrorCode.none, None
+
+
+@api(key=49, min_version=0, max_version=1)
+async def handle(ctx: RequestContext, request: object) -> object:
+    response = ctx.response
+    quotas = ctx.broker.quotas
+    current = quotas.configs()
+    planned: dict[QuotaEntity, dict[str, float]] = {}
+    results = [_plan(entry, current, planned) for entry in request.entries]  # type: ignore[attr-defined]
+    if planned and not request.validate_only:  # type: ignore[attr-defined]
+        quotas.alter(planned.items())
+        for quota_entity, values in planned.items():
+            log.info(
+                "%s set the quotas of %s to %s", ctx.principal, quota_entity.describe(), values
+            )
+    return build(
+        response.AlterClientQuotasResponse,
+        throttle_time=datetime.timedelta(0),
+        entries=tuple(
+            build(
+                response.EntryData,
+                error_code=error,
+                error_message=message,
+                entity=tuple(
+                    build(response.EntityData, entity_type=e.entity_type, entity_name=e.entity_name)
+                    for e in entry.entity
+                ),
+            )
+            for entry, (error, message) in zip(request.entries, results, strict=True)  # type: ignore[attr-defined]
+        ),
+    )
