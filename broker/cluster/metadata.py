@@ -7,9 +7,12 @@ On-disk format
     dynamic broker configs by resource name (``""``: cluster default, ``"<node.id>"``:
     one broker), the producer-ID block reservation and the SCRAM credentials (per user
     and mechanism: base64 salt, stored key and server key, and the iteration count;
-    never a password or salted password). Rewritten whole on
-    every change: write to a temp file, fsync, rename, fsync the directory; so after a
-    crash the file is either the old or the new version, never a mix.
+    never a password or salted password) and, under ``acls``, the ACL bindings, each an
+    object of Kafka's enum names: ``{"resource_type": "TOPIC", "resource_name":
+    "acme.", "pattern_type": "PREFIXED", "principal": "User:acme-app", "host": "*",
+    "operation": "ALL", "permission_type": "ALLOW"}``. Rewritten whole on every change:
+    write to a temp file, fsync, rename, fsync the directory; so after a crash the file
+    is either the old or the new version, never a mix.
 
 Every partition has a leader, replica list and leader epoch even on one broker, so the
 Metadata API and later replication work from the same records. A store backed by
@@ -28,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from broker.cluster.acls import AclBinding
 from broker.errors import BrokerError, ErrorCode
 
 MAX_TOPIC_NAME_LENGTH = 249
@@ -207,6 +211,9 @@ class MetadataStore(Protocol):
         deletions: Iterable[tuple[str, str]],
         upsertions: Iterable[tuple[str, str, ScramCredentialRecord]],
     ) -> None: ...
+    def acls(self) -> tuple[AclBinding, ...]: ...
+    def create_acls(self, bindings: Iterable[AclBinding]) -> None: ...
+    def delete_acls(self, bindings: Iterable[AclBinding]) -> None: ...
 
 
 def _new_cluster_id() -> str:
@@ -241,6 +248,7 @@ class FileMetadataStore:
         self._next_producer_id = 0
         self._broker_configs: dict[str, dict[str, str]] = {}
         self._scram: dict[str, dict[str, ScramCredentialRecord]] = {}
+        self._acls: tuple[AclBinding, ...] = ()
         self._topics: dict[str, TopicRecord] = self._load()
         self._next_producer_id = self._producer_id_block_end
 
@@ -273,6 +281,7 @@ class FileMetadataStore:
             str(user): {str(m): ScramCredentialRecord.from_json(c) for m, c in creds.items()}
             for user, creds in raw.get("scram_credentials", {}).items()
         }
+        self._acls = tuple(AclBinding.from_json(item) for item in raw.get("acls", []))
         topics = {}
         for item in raw["topics"]:
             topics[item["name"]] = TopicRecord(
@@ -293,6 +302,7 @@ class FileMetadataStore:
                 user: {m: c.to_json() for m, c in creds.items()}
                 for user, creds in self._scram.items()
             },
+            "acls": [binding.to_json() for binding in self._acls],
             "topics": [
                 {
                     "name": t.name,
@@ -414,6 +424,29 @@ class FileMetadataStore:
             self._save()
         except BaseException:
             self._scram = previous  # memory never claims what the disk does not hold
+            raise
+
+    def acls(self) -> tuple[AclBinding, ...]:
+        """Every ACL binding, in creation order."""
+        return self._acls
+
+    def create_acls(self, bindings: Iterable[AclBinding]) -> None:
+        """Add bindings (validated by the caller); one already present stays once."""
+        added = tuple(dict.fromkeys(b for b in bindings if b not in self._acls))
+        self._replace_acls(self._acls + added)
+
+    def delete_acls(self, bindings: Iterable[AclBinding]) -> None:
+        """Remove these exact bindings (the caller matched them against filters)."""
+        doomed = set(bindings)
+        self._replace_acls(tuple(b for b in self._acls if b not in doomed))
+
+    def _replace_acls(self, acls: tuple[AclBinding, ...]) -> None:
+        """One snapshot write; memory never claims what the disk does not hold."""
+        previous, self._acls = self._acls, acls
+        try:
+            self._save()
+        except BaseException:
+            self._acls = previous
             raise
 
     def delete_topic(self, name: str) -> TopicRecord:
