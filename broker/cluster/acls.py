@@ -194,6 +194,14 @@ class AclBinding:
                 "separating the principal type from the principal name)"
             )
 
+    def __str__(self) -> str:  # Kafka's wording, for log lines
+        return (
+            f"(principal={self.principal}, host={self.host}, operation={self.operation.name}, "
+            f"permissionType={self.permission_type.name}) on ResourcePattern(resourceType="
+            f"{self.resource_type.name}, name={self.resource_name}, "
+            f"patternType={self.pattern_type.name})"
+        )
+
     def to_json(self) -> dict[str, str]:
         """The metadata snapshot's form: Kafka's enum names, readable in the file."""
         return {

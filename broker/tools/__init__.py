@@ -6,6 +6,7 @@
 | ``headwater produce`` | kafka-console-producer.sh |
 | ``headwater consume`` | kafka-console-consumer.sh |
 | ``headwater configs`` | kafka-configs.sh |
+| ``headwater acls`` | kafka-acls.sh |
 | ``headwater perf produce`` / ``perf consume`` | kafka-producer/consumer-perf-test.sh |
 
 Each talks to any Kafka-compatible cluster through confluent-kafka
@@ -24,10 +25,10 @@ from typing import Any
 
 from confluent_kafka import KafkaException
 
-from broker.tools import configs, consume, perf, produce, topics
+from broker.tools import acls, configs, consume, perf, produce, topics
 from broker.tools.client_config import ToolError, describe_error
 
-TOOLS = (topics, produce, consume, configs, perf)
+TOOLS = (topics, produce, consume, configs, acls, perf)
 
 
 def add_subcommands(commands: Any) -> None:
