@@ -29,7 +29,16 @@ async def handle(ctx: RequestContext, request: object) -> object:
             throttle_time=datetime.timedelta(0),
             error_code=error,
             error_message=MESSAGES[error],
-            results=(),
+            results=tuple(
+                build(
+                    response.DescribeUserScramCredentialsResult,
+                    user=user.name,
+                    error_code=error,
+                    error_message=MESSAGES[error],
+                    credential_infos=(),
+                )
+                for user in request.users or ()  # type: ignore[attr-defined]
+            ),
         )
     users = request.users  # type: ignore[attr-defined]
     names = None if users is None else [user.name for user in users]
