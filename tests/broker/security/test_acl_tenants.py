@@ -16,7 +16,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Producer, TopicPartition
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    Consumer,
+    ConsumerGroupTopicPartitions,
+    KafkaError,
+    Producer,
+    TopicPartition,
+)
 from confluent_kafka.admin import (
     AclOperation,
     AclPermissionType,
@@ -299,3 +306,50 @@ def test_data_dir_holds_the_acls(broker: BrokerProcess) -> None:
     snapshot = Path(broker.log_dir, "__cluster_metadata", "topics.json").read_text()
     assert '"resource_name": "acme."' in snapshot
     assert '"pattern_type": "PREFIXED"' in snapshot
+
+
+def test_group_listing_describing_and_offsets_stay_within_the_tenant(
+    broker: BrokerProcess,
+) -> None:
+    for tenant in TENANTS:  # groups that only hold offsets, committed by the super user
+        committer = Consumer(client_config(broker, "admin") | {"group.id": f"{tenant}.listed"})
+        try:
+            committer.commit(offsets=[TopicPartition(f"{tenant}.orders", 0, 1)], asynchronous=False)
+        finally:
+            committer.close()
+    acme = admin_as(broker, "acme-app")
+    listed = {g.group_id for g in acme.list_consumer_groups().result(15).valid}
+    assert "acme.listed" in listed
+    assert not any(group.startswith("globex.") for group in listed)
+    with pytest.raises(KafkaException) as refused:
+        acme.describe_consumer_groups(["globex.listed"])["globex.listed"].result(15)
+    assert refused.value.args[0].code() == KafkaError.GROUP_AUTHORIZATION_FAILED
+    own_offsets = acme.list_consumer_group_offsets([ConsumerGroupTopicPartitions("acme.listed")])
+    partitions = own_offsets["acme.listed"].result(15).topic_partitions
+    assert [(tp.topic, tp.offset) for tp in partitions] == [("acme.orders", 1)]
+    other = acme.list_consumer_group_offsets([ConsumerGroupTopicPartitions("globex.listed")])
+    with pytest.raises(KafkaException) as refused:
+        other["globex.listed"].result(15)
+    assert refused.value.args[0].code() == KafkaError.GROUP_AUTHORIZATION_FAILED
+
+
+@pytest.mark.parametrize("tenant", TENANTS)
+def test_kip848_consumer_joins_only_its_tenants_groups(broker: BrokerProcess, tenant: str) -> None:
+    consumer = Consumer(
+        client_config(broker, "acme-app")
+        | {
+            "group.protocol": "consumer",
+            "group.id": f"{tenant}.kip848-{uuid.uuid4().hex[:6]}",
+            "auto.offset.reset": "earliest",
+        }
+    )
+    try:
+        consumer.subscribe(["acme.orders"])
+        event = first_event(consumer)
+    finally:
+        consumer.close()
+    if tenant == "acme":
+        assert event == b"seed"
+    else:
+        assert isinstance(event, KafkaError)
+        assert event.code() == KafkaError.GROUP_AUTHORIZATION_FAILED
