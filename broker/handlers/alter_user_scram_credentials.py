@@ -22,35 +22,19 @@ from broker.handlers.authorization import MESSAGES, authorize_cluster
 from broker.handlers.context import RequestContext
 from broker.handlers.registry import api
 from broker.protocol.messages import build
-from broker.security.credentials import Deletion, Upsertion, plan_alterations
+from broker.security.credentials import Deletion, Upsertion, UserResult, plan_alterations
 
 log = logging.getLogger(__name__)
 
 
-def _refused(ctx: RequestContext, request: object) -> object:
+def _refused(request: object) -> list[UserResult]:
     """Kafka's error response: one result per user named, in order, each refused."""
     names = [d.name for d in request.deletions] + [u.name for u in request.upsertions]  # type: ignore[attr-defined]
     error = ErrorCode.cluster_authorization_failed
-    response = ctx.response
-    return build(
-        response.AlterUserScramCredentialsResponse,
-        throttle_time=datetime.timedelta(0),
-        results=tuple(
-            build(
-                response.AlterUserScramCredentialsResult,
-                user=user,
-                error_code=error,
-                error_message=MESSAGES[error],
-            )
-            for user in dict.fromkeys(names)
-        ),
-    )
+    return [UserResult(user, error, MESSAGES[error]) for user in dict.fromkeys(names)]
 
 
-@api(key=51, min_version=0, max_version=0)
-async def handle(ctx: RequestContext, request: object) -> object:
-    if not authorize_cluster(ctx, AclOperation.ALTER):
-        return _refused(ctx, request)
+def _alter(ctx: RequestContext, request: object) -> list[UserResult]:
     store = ctx.broker.metadata
     plan = plan_alterations(
         (Deletion(d.name, d.mechanism) for d in request.deletions),  # type: ignore[attr-defined]
@@ -76,6 +60,15 @@ async def handle(ctx: RequestContext, request: object) -> object:
             log.info("%s deleted the %s credential of user %r", ctx.principal, mechanism, user)
         for user, mechanism, _credential in plan.upsertions:
             log.info("%s set the %s credential of user %r", ctx.principal, mechanism, user)
+    return plan.results
+
+
+@api(key=51, min_version=0, max_version=0)
+async def handle(ctx: RequestContext, request: object) -> object:
+    if authorize_cluster(ctx, AclOperation.ALTER):
+        results = _alter(ctx, request)
+    else:
+        results = _refused(request)
     response = ctx.response
     return build(
         response.AlterUserScramCredentialsResponse,
@@ -87,6 +80,6 @@ async def handle(ctx: RequestContext, request: object) -> object:
                 error_code=r.error_code,
                 error_message=r.error_message,
             )
-            for r in plan.results
+            for r in results
         ),
     )

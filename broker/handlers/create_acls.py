@@ -13,50 +13,27 @@ from __future__ import annotations
 import datetime
 import logging
 
-from broker.cluster.acls import (
-    AclBinding,
-    AclOperation,
-    InvalidAcl,
-    PatternType,
-    PermissionType,
-    ResourceType,
-    from_wire,
-)
-from broker.errors import ErrorCode
-from broker.handlers.authorization import MESSAGES, authorize_cluster
+from broker.cluster.acls import AclBinding, AclOperation, InvalidAcl
+from broker.errors import BrokerError, ErrorCode
+from broker.handlers.acl_requests import acl_authorizer, acl_binding
 from broker.handlers.context import RequestContext
-from broker.handlers.describe_acls import NO_AUTHORIZER
 from broker.handlers.registry import api
 from broker.protocol.messages import build
 
 log = logging.getLogger(__name__)
 
 
-def _binding(creation: object) -> AclBinding:
-    return AclBinding(
-        resource_type=from_wire(ResourceType, creation.resource_type),  # type: ignore[attr-defined]
-        resource_name=creation.resource_name,  # type: ignore[attr-defined]
-        pattern_type=from_wire(PatternType, creation.resource_pattern_type),  # type: ignore[attr-defined]
-        principal=creation.principal,  # type: ignore[attr-defined]
-        host=creation.host,  # type: ignore[attr-defined]
-        operation=from_wire(AclOperation, creation.operation),  # type: ignore[attr-defined]
-        permission_type=from_wire(PermissionType, creation.permission_type),  # type: ignore[attr-defined]
-    )
-
-
 def _outcomes(
     ctx: RequestContext, creations: tuple[object, ...]
 ) -> list[tuple[ErrorCode, str | None]]:
-    if not authorize_cluster(ctx, AclOperation.ALTER):
-        error = ErrorCode.cluster_authorization_failed
-        return [(error, MESSAGES[error])] * len(creations)
-    authorizer = ctx.broker.authorizer
-    if authorizer is None:
-        return [(ErrorCode.security_disabled, NO_AUTHORIZER)] * len(creations)
+    try:
+        authorizer = acl_authorizer(ctx, AclOperation.ALTER)
+    except BrokerError as exc:
+        return [(exc.code, exc.message)] * len(creations)
     outcomes: list[tuple[ErrorCode, str | None]] = []
     valid: list[AclBinding] = []
     for creation in creations:
-        binding = _binding(creation)
+        binding = acl_binding(creation)
         try:
             binding.validate()
         except InvalidAcl as exc:

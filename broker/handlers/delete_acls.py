@@ -14,10 +14,9 @@ import datetime
 import logging
 
 from broker.cluster.acls import AclBinding, AclBindingFilter, AclOperation, InvalidAcl
-from broker.errors import ErrorCode
-from broker.handlers.authorization import MESSAGES, authorize_cluster
+from broker.errors import BrokerError, ErrorCode
+from broker.handlers.acl_requests import acl_authorizer, acl_filter
 from broker.handlers.context import RequestContext
-from broker.handlers.describe_acls import NO_AUTHORIZER, acl_filter
 from broker.handlers.registry import api
 from broker.protocol.messages import build
 
@@ -27,12 +26,10 @@ Outcome = tuple[ErrorCode, str | None, list[AclBinding]]
 
 
 def _outcomes(ctx: RequestContext, filters: tuple[object, ...]) -> list[Outcome]:
-    if not authorize_cluster(ctx, AclOperation.ALTER):
-        error = ErrorCode.cluster_authorization_failed
-        return [(error, MESSAGES[error], [])] * len(filters)
-    authorizer = ctx.broker.authorizer
-    if authorizer is None:
-        return [(ErrorCode.security_disabled, NO_AUTHORIZER, [])] * len(filters)
+    try:
+        authorizer = acl_authorizer(ctx, AclOperation.ALTER)
+    except BrokerError as exc:
+        return [(exc.code, exc.message, [])] * len(filters)
     parsed: list[AclBindingFilter | str] = []
     for item in filters:
         try:

@@ -1,7 +1,8 @@
 """DeleteTopics (key 20): delete topics by name (v1-5) or by name or topic ID (v6).
 
 Each topic needs DELETE (TOPIC_AUTHORIZATION_FAILED, checked before whether it exists,
-so a refused client learns nothing about other tenants' topics)."""
+so a refused client learns nothing about other tenants' topics; a topic ID the client
+may not DESCRIBE is answered without its name)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,9 @@ def _delete(
                 ErrorCode.unknown_topic_id,
                 "This server does not host this topic ID.",
             )
+        if not ctx.authorize(AclOperation.DESCRIBE, ResourceType.TOPIC, record.name):
+            error = ErrorCode.topic_authorization_failed  # the name stays hidden
+            return None, topic_id, error, MESSAGES[error]
         name = record.name
     if not ctx.authorize(AclOperation.DELETE, ResourceType.TOPIC, name):
         error = ErrorCode.topic_authorization_failed

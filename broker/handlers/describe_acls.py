@@ -11,38 +11,12 @@ from __future__ import annotations
 
 import datetime
 
-from broker.cluster.acls import (
-    AclBinding,
-    AclBindingFilter,
-    AclOperation,
-    InvalidAcl,
-    PatternType,
-    PermissionType,
-    ResourceType,
-    from_wire,
-)
-from broker.errors import ErrorCode
-from broker.handlers.authorization import MESSAGES, authorize_cluster
+from broker.cluster.acls import AclBinding, AclOperation, InvalidAcl, PatternType, ResourceType
+from broker.errors import BrokerError, ErrorCode
+from broker.handlers.acl_requests import acl_authorizer, acl_filter
 from broker.handlers.context import RequestContext
 from broker.handlers.registry import api
 from broker.protocol.messages import build
-
-NO_AUTHORIZER = "No Authorizer is configured."
-
-
-def acl_filter(item: object) -> AclBindingFilter:
-    """A DescribeAcls request's or DeleteAcls filter's fields as a filter (validated)."""
-    acl_filter = AclBindingFilter(
-        resource_type=from_wire(ResourceType, item.resource_type_filter),  # type: ignore[attr-defined]
-        resource_name=item.resource_name_filter,  # type: ignore[attr-defined]
-        pattern_type=from_wire(PatternType, item.pattern_type_filter),  # type: ignore[attr-defined]
-        principal=item.principal_filter,  # type: ignore[attr-defined]
-        host=item.host_filter,  # type: ignore[attr-defined]
-        operation=from_wire(AclOperation, item.operation),  # type: ignore[attr-defined]
-        permission_type=from_wire(PermissionType, item.permission_type),  # type: ignore[attr-defined]
-    )
-    acl_filter.validate()
-    return acl_filter
 
 
 def _resources(ctx: RequestContext, bindings: list[AclBinding]) -> tuple[object, ...]:
@@ -83,14 +57,10 @@ async def handle(ctx: RequestContext, request: object) -> object:
             resources=resources,
         )
 
-    if not authorize_cluster(ctx, AclOperation.DESCRIBE):
-        error = ErrorCode.cluster_authorization_failed
-        return answer(error, MESSAGES[error])
-    authorizer = ctx.broker.authorizer
-    if authorizer is None:
-        return answer(ErrorCode.security_disabled, NO_AUTHORIZER)
     try:
-        selected = authorizer.acls(acl_filter(request))
+        selected = acl_authorizer(ctx, AclOperation.DESCRIBE).acls(acl_filter(request))
+    except BrokerError as exc:
+        return answer(exc.code, exc.message)
     except InvalidAcl as exc:
         return answer(ErrorCode.invalid_request, str(exc))
     return answer(ErrorCode.none, None, _resources(ctx, selected))

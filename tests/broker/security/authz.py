@@ -5,7 +5,6 @@ an operator bootstraps such a broker. Other users are created by admin over the 
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from confluent_kafka.admin import (
     UserScramCredentialUpsertion,
 )
 
+from tests.broker.tools.conftest import headwater_command
 from tests.support.broker import REPO_ROOT, BrokerProcess
 from tests.support.net import free_port
 
@@ -34,14 +34,13 @@ def password(user: str) -> str:
 
 def headwater(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     """The ``headwater`` command, as an operator runs it."""
-    script = Path(sys.executable).parent / "headwater"
-    command = (
-        [str(script)]
-        if script.exists()
-        else [sys.executable, "-c", "import sys; from broker.cli import main; sys.exit(main())"]
-    )
     return subprocess.run(
-        [*command, *args], input=stdin, capture_output=True, text=True, cwd=REPO_ROOT, timeout=60
+        [*headwater_command(), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=60,
     )
 
 
@@ -53,6 +52,20 @@ def client_config(broker: BrokerProcess, user: str) -> dict[str, Any]:
         "sasl.mechanism": MECHANISM,
         "sasl.username": user,
         "sasl.password": password(user),
+    }
+
+
+def kafka_python_login(bootstrap: str, user: str | None) -> dict[str, object]:
+    """kafka-python's / aiokafka's settings to log in as ``user`` (None: PLAINTEXT)."""
+    if user is None:
+        return {"bootstrap_servers": bootstrap}
+    return {
+        "bootstrap_servers": bootstrap,
+        "security_protocol": "SASL_PLAINTEXT",
+        "sasl_mechanism": MECHANISM,
+        "sasl_plain_username": user,
+        "sasl_plain_password": password(user),
+        "request_timeout_ms": 10000,
     }
 
 

@@ -30,7 +30,6 @@ from confluent_kafka.admin import (
 )
 
 from tests.broker.security.authz import (
-    MECHANISM,
     acl,
     admin_as,
     authorizing_broker,
@@ -38,8 +37,8 @@ from tests.broker.security.authz import (
     create_acls,
     create_users,
     headwater,
+    kafka_python_login,
     login_properties,
-    password,
 )
 from tests.support.broker import BrokerProcess
 
@@ -89,18 +88,6 @@ def error_code(exc: pytest.ExceptionInfo[KafkaException]) -> int:
     return exc.value.args[0].code()
 
 
-def sasl_login(user: str | None) -> dict[str, object]:
-    """kafka-python's settings to log in as ``user`` (None: PLAINTEXT)."""
-    if user is None:
-        return {}
-    return {
-        "security_protocol": "SASL_PLAINTEXT",
-        "sasl_mechanism": MECHANISM,
-        "sasl_plain_username": user,
-        "sasl_plain_password": password(user),
-    }
-
-
 def kafka_python_describe_acls(bootstrap: str, user: str | None = None) -> object:
     """kafka-python's DescribeAcls of everything. librdkafka discards DescribeAcls'
     top-level error code (an empty list instead), kafka-python raises it."""
@@ -114,7 +101,7 @@ def kafka_python_describe_acls(bootstrap: str, user: str | None = None) -> objec
     )
     from kafka.admin import ResourceType as KResourceType
 
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, **sasl_login(user))
+    admin = KafkaAdminClient(**kafka_python_login(bootstrap, user))
     try:
         pattern = ResourcePatternFilter(KResourceType.ANY, None, ACLResourcePatternType.ANY)
         return admin.describe_acls(
@@ -200,7 +187,7 @@ def test_a_non_super_user_may_not_manage_acls_or_users(
     # DescribeUserScramCredentials response, Kafka's included.
     from kafka.admin import KafkaAdminClient
 
-    kafka_python = KafkaAdminClient(bootstrap_servers=broker.bootstrap, **sasl_login("alice"))
+    kafka_python = KafkaAdminClient(**kafka_python_login(broker.bootstrap, "alice"))
     try:
         with pytest.raises(ClusterAuthorizationFailedError):
             kafka_python.describe_user_scram_credentials()

@@ -34,14 +34,13 @@ from confluent_kafka.admin import (
 from confluent_kafka.error import KafkaException
 
 from tests.broker.security.authz import (
-    MECHANISM,
     acl,
     admin_as,
     authorizing_broker,
     client_config,
     create_acls,
     create_users,
-    password,
+    kafka_python_login,
 )
 from tests.support.broker import BrokerProcess
 
@@ -252,17 +251,6 @@ def test_a_literal_deny_beats_the_prefixed_allow(broker: BrokerProcess) -> None:
         consumer.close()
 
 
-def kafka_python_login(broker: BrokerProcess, user: str) -> dict[str, object]:
-    return {
-        "bootstrap_servers": broker.bootstrap,
-        "security_protocol": "SASL_PLAINTEXT",
-        "sasl_mechanism": MECHANISM,
-        "sasl_plain_username": user,
-        "sasl_plain_password": password(user),
-        "request_timeout_ms": 10000,
-    }
-
-
 def test_kafka_python_idempotent_producer_writes_its_own_and_is_refused_the_other(
     broker: BrokerProcess,
 ) -> None:
@@ -271,7 +259,9 @@ def test_kafka_python_idempotent_producer_writes_its_own_and_is_refused_the_othe
     from kafka import KafkaProducer
     from kafka.errors import TopicAuthorizationFailedError
 
-    producer = KafkaProducer(**kafka_python_login(broker, "globex-app"), max_block_ms=10000)
+    producer = KafkaProducer(
+        **kafka_python_login(broker.bootstrap, "globex-app"), max_block_ms=10000
+    )
     try:
         assert producer.send("globex.orders", b"mine").get(timeout=15).offset >= 0
         with pytest.raises(TopicAuthorizationFailedError):
@@ -287,7 +277,7 @@ def test_aiokafka_consumer_is_refused_the_other_tenants_topic(broker: BrokerProc
     async def run() -> None:
         consumer = AIOKafkaConsumer(
             "globex.orders",
-            **kafka_python_login(broker, "acme-app"),
+            **kafka_python_login(broker.bootstrap, "acme-app"),
             group_id="acme.spies",
             auto_offset_reset="earliest",
         )
