@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import TypeVar
 
 WILDCARD_RESOURCE = "*"
 WILDCARD_PRINCIPAL = "User:*"
@@ -126,6 +127,25 @@ VALID_OPERATIONS: dict[ResourceType, frozenset[AclOperation]] = {
 }
 
 
+SUPPORTED_OPERATIONS: dict[ResourceType, tuple[AclOperation, ...]] = {
+    kind: tuple(sorted(ops - {AclOperation.ALL})) for kind, ops in VALID_OPERATIONS.items()
+}
+"""What ``authorized_operations`` bitfields report per resource type (Kafka's
+``AclEntry.supportedOperations``: the valid operations but ALL)."""
+
+
+E = TypeVar("E", ResourceType, PatternType, AclOperation, PermissionType)
+
+
+def from_wire(kind: type[E], code: int) -> E:
+    """A wire protocol code as its enum; a code Kafka does not know is UNKNOWN, which
+    validation then refuses."""
+    try:
+        return kind(code)
+    except ValueError:
+        return kind.UNKNOWN
+
+
 class InvalidAcl(ValueError):
     """A binding Kafka would refuse (INVALID_REQUEST with this message)."""
 
@@ -141,28 +161,70 @@ class AclBinding:
     permission_type: PermissionType
 
     def validate(self) -> None:
+        """Kafka's checks of a new binding (KafkaApis, then the controller's
+        AclControlManager), with Kafka's messages; plus kafka-acls.sh's rule that the
+        operation must be one the resource type supports."""
         if self.resource_type not in VALID_OPERATIONS:
-            raise InvalidAcl(f"Invalid resource type {self.resource_type.name}")
+            raise InvalidAcl(f"Invalid resourceType {self.resource_type.name}")
+        if (
+            self.resource_type is ResourceType.CLUSTER
+            and self.resource_name != CLUSTER_RESOURCE_NAME
+        ):
+            raise InvalidAcl(
+                f"The only valid name for the CLUSTER resource is {CLUSTER_RESOURCE_NAME}"
+            )
+        if not self.resource_name:
+            raise InvalidAcl("Invalid empty resource name")
         if self.pattern_type not in (PatternType.LITERAL, PatternType.PREFIXED):
-            raise InvalidAcl(f"Invalid pattern type {self.pattern_type.name}")
+            raise InvalidAcl(f"Invalid patternType {self.pattern_type.name}")
+        if self.operation in (AclOperation.UNKNOWN, AclOperation.ANY):
+            raise InvalidAcl(f"Invalid operation {self.operation.name}")
         if self.operation not in VALID_OPERATIONS[self.resource_type]:
             raise InvalidAcl(
                 f"ACL operation {self.operation.name} is not valid for resource type "
                 f"{self.resource_type.name}"
             )
         if self.permission_type not in (PermissionType.ALLOW, PermissionType.DENY):
-            raise InvalidAcl(f"Invalid permission type {self.permission_type.name}")
-        if not self.resource_name:
-            raise InvalidAcl("Resource name must not be empty")
+            raise InvalidAcl(f"Invalid permissionType {self.permission_type.name}")
         if self.pattern_type is PatternType.PREFIXED and self.resource_name == WILDCARD_RESOURCE:
             raise InvalidAcl("A PREFIXED pattern cannot use the wildcard resource name")
         if ":" not in self.principal:
-            raise InvalidAcl(f"Principal {self.principal!r} is not of the form Type:name")
-        if (
-            self.resource_type is ResourceType.CLUSTER
-            and self.resource_name != CLUSTER_RESOURCE_NAME
-        ):
-            raise InvalidAcl(f"The cluster resource is named {CLUSTER_RESOURCE_NAME}")
+            raise InvalidAcl(
+                f"Could not parse principal from `{self.principal}` (no colon is present "
+                "separating the principal type from the principal name)"
+            )
+
+    def __str__(self) -> str:  # Kafka's wording, for log lines
+        return (
+            f"(principal={self.principal}, host={self.host}, operation={self.operation.name}, "
+            f"permissionType={self.permission_type.name}) on ResourcePattern(resourceType="
+            f"{self.resource_type.name}, name={self.resource_name}, "
+            f"patternType={self.pattern_type.name})"
+        )
+
+    def to_json(self) -> dict[str, str]:
+        """The metadata snapshot's form: Kafka's enum names, readable in the file."""
+        return {
+            "resource_type": self.resource_type.name,
+            "resource_name": self.resource_name,
+            "pattern_type": self.pattern_type.name,
+            "principal": self.principal,
+            "host": self.host,
+            "operation": self.operation.name,
+            "permission_type": self.permission_type.name,
+        }
+
+    @classmethod
+    def from_json(cls, item: dict[str, str]) -> AclBinding:
+        return cls(
+            resource_type=ResourceType[item["resource_type"]],
+            resource_name=item["resource_name"],
+            pattern_type=PatternType[item["pattern_type"]],
+            principal=item["principal"],
+            host=item["host"],
+            operation=AclOperation[item["operation"]],
+            permission_type=PermissionType[item["permission_type"]],
+        )
 
     def matches_resource(self, resource_type: ResourceType, name: str) -> bool:
         if self.resource_type is not resource_type:
@@ -184,6 +246,13 @@ class AclBindingFilter:
     host: str | None = None
     operation: AclOperation = AclOperation.ANY
     permission_type: PermissionType = PermissionType.ANY
+
+    def validate(self) -> None:
+        """Kafka's refusal of filters with UNKNOWN parts (the controller's messages)."""
+        if self.resource_type is ResourceType.UNKNOWN or self.pattern_type is PatternType.UNKNOWN:
+            raise InvalidAcl("Unknown patternFilter.")
+        if self.operation is AclOperation.UNKNOWN or self.permission_type is PermissionType.UNKNOWN:
+            raise InvalidAcl("Unknown entryFilter.")
 
     def matches(self, binding: AclBinding) -> bool:
         if (

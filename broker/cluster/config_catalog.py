@@ -23,6 +23,7 @@ from broker.cluster.config_def import (
     at_least,
     between,
     definitions,
+    invalid_value,
 )
 
 HOUR_MS = 3_600_000
@@ -32,6 +33,35 @@ CLEANUP_POLICIES = ListOf(("compact", "delete"))
 COMPRESSION_TYPES = OneOf(("uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"))
 TIMESTAMP_TYPES = OneOf(("CreateTime", "LogAppendTime"))
 FLUSH_MODES = OneOf(("async", "durable"))
+
+STANDARD_AUTHORIZER = "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+ACL_AUTHORIZER = "kafka.security.authorizer.AclAuthorizer"
+
+
+def authorizer_class(name: str, value: object) -> None:
+    """``authorizer.class.name``: empty (no authorizer) or one of Kafka's two names."""
+    if value not in ("", STANDARD_AUTHORIZER, ACL_AUTHORIZER):
+        raise invalid_value(
+            name,
+            value,
+            f"Headwater's authorizer serves {STANDARD_AUTHORIZER} or {ACL_AUTHORIZER}; "
+            "leave it empty for no authorization",
+        )
+
+
+def super_users(value: str | None) -> frozenset[str]:
+    """The principals of a ``super.users`` value (``User:a;User:CN=b,O=c``)."""
+    return frozenset(p.strip() for p in (value or "").split(";") if p.strip())
+
+
+def principal_list(name: str, value: object) -> None:
+    """Each ``super.users`` entry must be a principal, ``Type:name``."""
+    for principal in super_users(str(value)):
+        if ":" not in principal:
+            raise invalid_value(
+                name, value, f"{principal} is not a principal of the form User:name"
+            )
+
 
 T = ConfigType
 
@@ -215,6 +245,13 @@ BROKER_CONFIGS = definitions(
         at_least(1)),
     ConfigDef("quota.window.size.seconds", T.INT, 1, "The time span of each client quota "
         "sample, in seconds.", at_least(1)),
+    ConfigDef("authorizer.class.name", T.STRING, "", "The authorizer enforcing ACLs: empty "
+        "for none (every request allowed), or Kafka's StandardAuthorizer (or the older "
+        "AclAuthorizer name), both served by Headwater's ACL authorizer.", authorizer_class),
+    ConfigDef("super.users", T.STRING, None, "Principals allowed every operation on every "
+        "resource, separated by semicolons: User:admin;User:CN=ops.", principal_list),
+    ConfigDef("allow.everyone.if.no.acl.found", T.BOOLEAN, False, "Whether a resource "
+        "without any ACL is open to everyone (true) or to super users only (false)."),
 )  # fmt: skip
 
 DYNAMIC_BROKER_CONFIGS = frozenset(

@@ -7,12 +7,15 @@ On-disk format
     dynamic broker configs by resource name (``""``: cluster default, ``"<node.id>"``:
     one broker), the producer-ID block reservation and the SCRAM credentials (per user
     and mechanism: base64 salt, stored key and server key, and the iteration count;
-    never a password or salted password) and the client quotas (``client_quotas``: a
+    never a password or salted password), the client quotas (``client_quotas``: a
     list of ``{"entity": {"user": "alice", "client-id": null}, "quotas":
     {"producer_byte_rate": 1048576.0}}``; an entity holds only the types it names, a
-    null name is the default entity). Rewritten whole on
-    every change: write to a temp file, fsync, rename, fsync the directory; so after a
-    crash the file is either the old or the new version, never a mix.
+    null name is the default entity) and, under ``acls``, the ACL bindings, each an
+    object of Kafka's enum names: ``{"resource_type": "TOPIC", "resource_name":
+    "acme.", "pattern_type": "PREFIXED", "principal": "User:acme-app", "host": "*",
+    "operation": "ALL", "permission_type": "ALLOW"}``. Rewritten whole on every change:
+    write to a temp file, fsync, rename, fsync the directory; so after a crash the file
+    is either the old or the new version, never a mix.
 
 Every partition has a leader, replica list and leader epoch even on one broker, so the
 Metadata API and later replication work from the same records. A store backed by
@@ -31,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from broker.cluster.acls import AclBinding
 from broker.cluster.quotas import QuotaEntity, entity
 from broker.errors import BrokerError, ErrorCode
 
@@ -215,6 +219,9 @@ class MetadataStore(Protocol):
     def alter_client_quotas(
         self, alterations: Iterable[tuple[QuotaEntity, dict[str, float]]]
     ) -> None: ...
+    def acls(self) -> tuple[AclBinding, ...]: ...
+    def create_acls(self, bindings: Iterable[AclBinding]) -> None: ...
+    def delete_acls(self, bindings: Iterable[AclBinding]) -> None: ...
 
 
 def _quota_entity_json(quota_entity: QuotaEntity) -> dict[str, str | None]:
@@ -264,6 +271,7 @@ class FileMetadataStore:
         self._broker_configs: dict[str, dict[str, str]] = {}
         self._scram: dict[str, dict[str, ScramCredentialRecord]] = {}
         self._client_quotas: dict[QuotaEntity, dict[str, float]] = {}
+        self._acls: tuple[AclBinding, ...] = ()
         self._topics: dict[str, TopicRecord] = self._load()
         self._next_producer_id = self._producer_id_block_end
 
@@ -302,6 +310,7 @@ class FileMetadataStore:
             }
             for item in raw.get("client_quotas", [])
         }
+        self._acls = tuple(AclBinding.from_json(item) for item in raw.get("acls", []))
         topics = {}
         for item in raw["topics"]:
             topics[item["name"]] = TopicRecord(
@@ -326,6 +335,7 @@ class FileMetadataStore:
                 {"entity": _quota_entity_json(e), "quotas": q}
                 for e, q in self._client_quotas.items()
             ],
+            "acls": [binding.to_json() for binding in self._acls],
             "topics": [
                 {
                     "name": t.name,
@@ -469,6 +479,29 @@ class FileMetadataStore:
             self._save()
         except BaseException:
             self._client_quotas = previous  # memory never claims what the disk does not hold
+            raise
+
+    def acls(self) -> tuple[AclBinding, ...]:
+        """Every ACL binding, in creation order."""
+        return self._acls
+
+    def create_acls(self, bindings: Iterable[AclBinding]) -> None:
+        """Add bindings (validated by the caller); one already present stays once."""
+        added = tuple(dict.fromkeys(b for b in bindings if b not in self._acls))
+        self._replace_acls(self._acls + added)
+
+    def delete_acls(self, bindings: Iterable[AclBinding]) -> None:
+        """Remove these exact bindings (the caller matched them against filters)."""
+        doomed = set(bindings)
+        self._replace_acls(tuple(b for b in self._acls if b not in doomed))
+
+    def _replace_acls(self, acls: tuple[AclBinding, ...]) -> None:
+        """One snapshot write; memory never claims what the disk does not hold."""
+        previous, self._acls = self._acls, acls
+        try:
+            self._save()
+        except BaseException:
+            self._acls = previous
             raise
 
     def delete_topic(self, name: str) -> TopicRecord:

@@ -6,7 +6,8 @@ by one with Kafka's errors and messages (INVALID_REQUEST: unknown key, value not
 zero, fractional byte rate, empty or duplicate entity types, ``ip`` entities, which
 Headwater does not enforce); the valid ones are persisted together in one metadata
 write and apply at once to connected clients. ``validate_only`` checks and changes
-nothing.
+nothing. With an authorizer, the client needs ALTER_CONFIGS on the cluster; without
+it every entry is answered CLUSTER_AUTHORIZATION_FAILED, as Kafka does.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ import datetime
 import logging
 
 from broker.cluster import client_quotas
+from broker.cluster.acls import AclOperation
 from broker.cluster.quotas import QuotaEntity
 from broker.errors import BrokerError, ErrorCode
+from broker.handlers.authorization import MESSAGES, authorize_cluster
 from broker.handlers.context import RequestContext
 from broker.handlers.registry import api
 from broker.protocol.messages import build
@@ -53,7 +56,11 @@ async def handle(ctx: RequestContext, request: object) -> object:
     quotas = ctx.broker.quotas
     current = quotas.configs()
     planned: dict[QuotaEntity, dict[str, float]] = {}
-    results = [_plan(entry, current, planned) for entry in request.entries]  # type: ignore[attr-defined]
+    if authorize_cluster(ctx, AclOperation.ALTER_CONFIGS):
+        results = [_plan(entry, current, planned) for entry in request.entries]  # type: ignore[attr-defined]
+    else:
+        denied = ErrorCode.cluster_authorization_failed
+        results = [(denied, MESSAGES[denied]) for _ in request.entries]  # type: ignore[attr-defined]
     if planned and not request.validate_only:  # type: ignore[attr-defined]
         quotas.alter(planned.items())
         for quota_entity, values in planned.items():

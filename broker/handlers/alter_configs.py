@@ -5,12 +5,14 @@ The legacy, non-incremental API: every override the request does not name is rem
 Topic values are validated against Kafka's definitions (INVALID_CONFIG with Kafka's
 message); broker resources ``""`` (cluster default) and ``"<node.id>"`` accept only the
 configs Headwater applies at runtime. ``validate_only`` checks and changes nothing.
+Needs ALTER_CONFIGS on the topic, or on the cluster for a broker resource.
 """
 
 from __future__ import annotations
 
+from broker.cluster.acls import AclOperation
 from broker.cluster.configs import ResourceType
-from broker.handlers.config_resources import alter_response, check_resource
+from broker.handlers.config_resources import alter_response, authorize_resource, check_resource
 from broker.handlers.context import RequestContext
 from broker.handlers.registry import api
 
@@ -24,6 +26,7 @@ async def handle(ctx: RequestContext, request: object) -> object:
     def alter(resource: object) -> None:
         name = resource.resource_name  # type: ignore[attr-defined]
         kind = check_resource(resource.resource_type, name)  # type: ignore[attr-defined]
+        authorize_resource(ctx, kind, name, AclOperation.ALTER_CONFIGS)
         new = {c.name: c.value for c in resource.configs}  # type: ignore[attr-defined]
         if kind == ResourceType.TOPIC:
             configs.alter_topic(name, new, validate_only=validate_only)

@@ -3,9 +3,11 @@
 Upsertions carry a salt, an iteration count and the salted password the client
 computed; the broker keeps only the stored key and server key derived from it, in the
 metadata store, in one atomic write for the whole request. Validation and messages are
-Kafka's (``broker.security.credentials``). Until the authorizer exists, any
-authenticated client may call it; that is how the first user is created through a
-PLAINTEXT listener (docs/security.md, "Creating users").
+Kafka's (``broker.security.credentials``). With an authorizer it needs ALTER on the
+cluster (a super user, typically): otherwise every user named gets
+CLUSTER_AUTHORIZATION_FAILED and nothing changes. Without one, any client that reaches
+a listener may call it; the first user of a broker whose listeners all need SASL is
+made offline with ``headwater users --config`` (docs/security.md, "Users").
 """
 
 from __future__ import annotations
@@ -13,17 +15,26 @@ from __future__ import annotations
 import datetime
 import logging
 
+from broker.cluster.acls import AclOperation
 from broker.cluster.metadata import ScramCredentialRecord
+from broker.errors import ErrorCode
+from broker.handlers.authorization import MESSAGES, authorize_cluster
 from broker.handlers.context import RequestContext
 from broker.handlers.registry import api
 from broker.protocol.messages import build
-from broker.security.credentials import Deletion, Upsertion, plan_alterations
+from broker.security.credentials import Deletion, Upsertion, UserResult, plan_alterations
 
 log = logging.getLogger(__name__)
 
 
-@api(key=51, min_version=0, max_version=0)
-async def handle(ctx: RequestContext, request: object) -> object:
+def _refused(request: object) -> list[UserResult]:
+    """Kafka's error response: one result per user named, in order, each refused."""
+    names = [d.name for d in request.deletions] + [u.name for u in request.upsertions]  # type: ignore[attr-defined]
+    error = ErrorCode.cluster_authorization_failed
+    return [UserResult(user, error, MESSAGES[error]) for user in dict.fromkeys(names)]
+
+
+def _alter(ctx: RequestContext, request: object) -> list[UserResult]:
     store = ctx.broker.metadata
     plan = plan_alterations(
         (Deletion(d.name, d.mechanism) for d in request.deletions),  # type: ignore[attr-defined]
@@ -49,6 +60,15 @@ async def handle(ctx: RequestContext, request: object) -> object:
             log.info("%s deleted the %s credential of user %r", ctx.principal, mechanism, user)
         for user, mechanism, _credential in plan.upsertions:
             log.info("%s set the %s credential of user %r", ctx.principal, mechanism, user)
+    return plan.results
+
+
+@api(key=51, min_version=0, max_version=0)
+async def handle(ctx: RequestContext, request: object) -> object:
+    if authorize_cluster(ctx, AclOperation.ALTER):
+        results = _alter(ctx, request)
+    else:
+        results = _refused(request)
     response = ctx.response
     return build(
         response.AlterUserScramCredentialsResponse,
@@ -60,6 +80,6 @@ async def handle(ctx: RequestContext, request: object) -> object:
                 error_code=r.error_code,
                 error_message=r.error_message,
             )
-            for r in plan.results
+            for r in results
         ),
     )

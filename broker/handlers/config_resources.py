@@ -1,5 +1,6 @@
 """What the config APIs (DescribeConfigs, AlterConfigs, IncrementalAlterConfigs) share:
-resource types, duplicate detection and the per-resource error convention."""
+resource types, authorization, duplicate detection and the per-resource error
+convention."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
+from broker.cluster import acls
 from broker.cluster.configs import ResourceType
 from broker.cluster.metadata import validate_topic_name
 from broker.errors import BrokerError, ErrorCode
+from broker.handlers.authorization import require
 from broker.handlers.context import RequestContext
 from broker.protocol.messages import build
 
@@ -33,6 +36,24 @@ def check_resource(resource_type: int, resource_name: str) -> ResourceType:
     if kind == ResourceType.TOPIC:
         validate_topic_name(resource_name)
     return kind
+
+
+def authorize_resource(
+    ctx: RequestContext, kind: ResourceType, name: str, operation: acls.AclOperation
+) -> None:
+    """Kafka's rule: ``operation`` (DESCRIBE_CONFIGS or ALTER_CONFIGS) on the topic
+    (TOPIC_AUTHORIZATION_FAILED), or on the cluster for a broker resource
+    (CLUSTER_AUTHORIZATION_FAILED)."""
+    if kind == ResourceType.TOPIC:
+        require(ctx, operation, acls.ResourceType.TOPIC, name, ErrorCode.topic_authorization_failed)
+    else:
+        require(
+            ctx,
+            operation,
+            acls.ResourceType.CLUSTER,
+            acls.CLUSTER_RESOURCE_NAME,
+            ErrorCode.cluster_authorization_failed,
+        )
 
 
 def each_resource(

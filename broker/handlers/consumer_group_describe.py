@@ -1,15 +1,17 @@
 """ConsumerGroupDescribe (key 69): KIP-848 groups with their epochs, assignor and each
 member's current and target assignment. A group that is not a KIP-848 group answers
-GROUP_ID_NOT_FOUND (DescribeGroups describes classic groups)."""
+GROUP_ID_NOT_FOUND (DescribeGroups describes classic groups). Each group needs DESCRIBE
+(GROUP_AUTHORIZATION_FAILED); authorized operations are the client's on the group."""
 
 from __future__ import annotations
 
 import datetime
 
+from broker.cluster.acls import AclOperation, ResourceType
 from broker.coordinator.assignors import Assignment
 from broker.errors import ErrorCode
+from broker.handlers.authorization import MESSAGES, operations
 from broker.handlers.context import RequestContext
-from broker.handlers.describe_groups import AUTHORIZED_OPERATIONS_OMITTED, GROUP_OPERATIONS
 from broker.handlers.registry import api
 from broker.protocol.messages import build
 
@@ -36,27 +38,27 @@ async def handle(ctx: RequestContext, request: object) -> object:
             ),
         )
 
-    operations = (
-        GROUP_OPERATIONS
-        if request.include_authorized_operations  # type: ignore[attr-defined]
-        else AUTHORIZED_OPERATIONS_OMITTED
-    )
+    wanted = bool(request.include_authorized_operations)  # type: ignore[attr-defined]
     described = []
     for group_id in request.group_ids:  # type: ignore[attr-defined]
-        group = ctx.broker.groups.consumer_group(group_id)
+        allowed = ctx.authorize(AclOperation.DESCRIBE, ResourceType.GROUP, group_id)
+        group = ctx.broker.groups.consumer_group(group_id) if allowed else None
         if group is None:
+            error = (
+                ErrorCode.group_id_not_found if allowed else ErrorCode.group_authorization_failed
+            )
             described.append(
                 build(
                     response.DescribedGroup,
-                    error_code=ErrorCode.group_id_not_found,
-                    error_message=f"Group {group_id} not found.",
+                    error_code=error,
+                    error_message=f"Group {group_id} not found." if allowed else MESSAGES[error],
                     group_id=group_id,
                     group_state="Dead",
                     group_epoch=-1,
                     assignment_epoch=-1,
                     assignor_name="",
                     members=(),
-                    authorized_operations=operations,
+                    authorized_operations=operations(ctx, wanted, ResourceType.GROUP, group_id),
                 )
             )
             continue
@@ -87,7 +89,7 @@ async def handle(ctx: RequestContext, request: object) -> object:
                     )
                     for member in group.members.values()
                 ),
-                authorized_operations=operations,
+                authorized_operations=operations(ctx, wanted, ResourceType.GROUP, group_id),
             )
         )
     return build(

@@ -5,20 +5,46 @@ Topics travel by topic ID on the wire and by name in the coordinator: this handl
 translates both ways with the cluster metadata, and hands the coordinator the partition
 count of every topic (the metadata image its assignors work from). v1 (KIP-1082) lets the
 client choose its member ID; an empty one gets a new UUID, as in v0.
+
+Authorization (Kafka's): READ on the group (GROUP_AUTHORIZATION_FAILED); subscribed
+topic names must all be topics the client may DESCRIBE (TOPIC_AUTHORIZATION_FAILED).
 """
 
 from __future__ import annotations
 
 import datetime
 
+from broker.cluster.acls import AclOperation, ResourceType
 from broker.coordinator.consumer_group import HeartbeatRequest
+from broker.errors import ErrorCode
+from broker.handlers.authorization import MESSAGES, denied_topics
 from broker.handlers.context import RequestContext
 from broker.handlers.registry import api
 from broker.protocol.messages import build
 
 
+def _refusal(ctx: RequestContext, request: object) -> ErrorCode | None:
+    if not ctx.authorize(AclOperation.READ, ResourceType.GROUP, request.group_id):  # type: ignore[attr-defined]
+        return ErrorCode.group_authorization_failed
+    if denied_topics(ctx, AclOperation.DESCRIBE, request.subscribed_topic_names or ()):  # type: ignore[attr-defined]
+        return ErrorCode.topic_authorization_failed
+    return None
+
+
 @api(key=68, min_version=0, max_version=1)
 async def handle(ctx: RequestContext, request: object) -> object:
+    refusal = _refusal(ctx, request)
+    if refusal is not None:
+        return build(
+            ctx.response.ConsumerGroupHeartbeatResponse,
+            throttle_time=datetime.timedelta(0),
+            error_code=refusal,
+            error_message=MESSAGES[refusal],
+            member_id=None,
+            member_epoch=-1,
+            heartbeat_interval=datetime.timedelta(0),
+            assignment=None,
+        )
     topics = ctx.broker.metadata.topics()
     by_id = {topic.topic_id: topic.name for topic in topics}
     ids = {topic.name: topic.topic_id for topic in topics}

@@ -5,6 +5,7 @@ Increase only (INVALID_PARTITIONS with Kafka's messages otherwise). Manual
 does; without them the new partitions get as many replicas as the existing ones.
 New partitions are produceable at once and visible in Metadata. A topic named twice
 in one request gets INVALID_REQUEST. ``validate_only`` checks and changes nothing.
+Each topic needs ALTER (TOPIC_AUTHORIZATION_FAILED).
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from __future__ import annotations
 import datetime
 from collections import Counter
 
+from broker.cluster.acls import AclOperation, ResourceType
 from broker.errors import BrokerError, ErrorCode
+from broker.handlers.authorization import MESSAGES
 from broker.handlers.context import RequestContext
 from broker.handlers.registry import api
 from broker.protocol.messages import build
@@ -26,6 +29,9 @@ def _grow(
 ) -> tuple[ErrorCode, str | None]:
     assignments = topic.assignments  # type: ignore[attr-defined]
     replicas = None if assignments is None else [list(a.broker_ids) for a in assignments]
+    if not ctx.authorize(AclOperation.ALTER, ResourceType.TOPIC, topic.name):  # type: ignore[attr-defined]
+        error = ErrorCode.topic_authorization_failed
+        return error, MESSAGES[error]
     try:
         mutations.check()
         record = ctx.broker.metadata.topic(topic.name)  # type: ignore[attr-defined]

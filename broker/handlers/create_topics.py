@@ -6,6 +6,11 @@ are checked against Kafka's topic config definitions (INVALID_CONFIG with Kafka'
 message, e.g. "Unknown topic config name: x"); v5+ responses carry the topic's full
 effective config list, sorted by name, as Kafka's do. ``validate_only`` checks
 everything and creates nothing.
+
+Authorization (Kafka's): CREATE on the cluster, or else on each topic
+(TOPIC_AUTHORIZATION_FAILED, "Authorization failed."); the created topic's configs are
+returned only to a client that may DESCRIBE_CONFIGS it (otherwise the topic's config
+error is TOPIC_AUTHORIZATION_FAILED and the list is empty).
 """
 
 from __future__ import annotations
@@ -13,7 +18,9 @@ from __future__ import annotations
 import datetime
 from collections import Counter
 
+from broker.cluster.acls import AclOperation
 from broker.errors import BrokerError, ErrorCode
+from broker.handlers.authorization import authorize_cluster, denied_topics
 from broker.handlers.context import RequestContext
 from broker.handlers.registry import api
 from broker.protocol.messages import build
@@ -45,13 +52,19 @@ def _partitions_from_assignments(ctx: RequestContext, topic: object) -> tuple[in
 
 
 def _create(
-    ctx: RequestContext, topic: object, validate_only: bool, mutations: MutationQuota
+    ctx: RequestContext,
+    topic: object,
+    validate_only: bool,
+    denied: bool,
+    mutations: MutationQuota,
 ) -> object:
     response = ctx.response
     num_partitions = topic.num_partitions  # type: ignore[attr-defined]
     replication_factor = topic.replication_factor  # type: ignore[attr-defined]
     configs = {c.name: c.value for c in topic.configs}  # type: ignore[attr-defined]
     try:
+        if denied:
+            raise BrokerError(ErrorCode.topic_authorization_failed, "Authorization failed.")
         mutations.check()
         if topic.assignments:  # type: ignore[attr-defined]
             num_partitions, replication_factor = _partitions_from_assignments(ctx, topic)
@@ -78,7 +91,26 @@ def _create(
     if not validate_only:
         mutations.record(partition_count)
     replicas = ctx.broker.resolve_replicas(replication_factor)
-    config_entries = (
+    if denied_topics(ctx, AclOperation.DESCRIBE_CONFIGS, (record.name,), log_denied=False):
+        config_error, config_entries = ErrorCode.topic_authorization_failed, ()
+    else:
+        config_error, config_entries = ErrorCode.none, _configs(ctx, configs)
+    return build(
+        response.CreatableTopicResult,
+        name=record.name,
+        topic_id=None if validate_only else record.topic_id,
+        error_code=ErrorCode.none,
+        error_message=None,
+        topic_config_error_code=config_error,
+        num_partitions=partition_count,
+        replication_factor=len(replicas),
+        configs=config_entries if hasattr(response, "CreatableTopicConfigs") else None,
+    )
+
+
+def _configs(ctx: RequestContext, configs: dict[str, str | None]) -> tuple[object, ...]:
+    response = ctx.response
+    return (
         tuple(
             build(
                 response.CreatableTopicConfigs,
@@ -93,18 +125,7 @@ def _create(
             )
         )
         if hasattr(response, "CreatableTopicConfigs")
-        else None
-    )
-    return build(
-        response.CreatableTopicResult,
-        name=record.name,
-        topic_id=None if validate_only else record.topic_id,
-        error_code=ErrorCode.none,
-        error_message=None,
-        topic_config_error_code=0,
-        num_partitions=partition_count,
-        replication_factor=len(replicas),
-        configs=config_entries,
+        else ()
     )
 
 
@@ -112,6 +133,9 @@ def _create(
 async def handle(ctx: RequestContext, request: object) -> object:
     response = ctx.response
     counts = Counter(t.name for t in request.topics)  # type: ignore[attr-defined]
+    denied: frozenset[str] = frozenset()
+    if not authorize_cluster(ctx, AclOperation.CREATE, log_denied=False):
+        denied = denied_topics(ctx, AclOperation.CREATE, counts)
     results = []
     mutations = ctx.broker.quotas.mutations(ctx.quota, strict=ctx.version >= STRICT_QUOTA_VERSION)
     for topic in request.topics:  # type: ignore[attr-defined]
@@ -130,7 +154,9 @@ async def handle(ctx: RequestContext, request: object) -> object:
                 )
             )
             continue
-        results.append(_create(ctx, topic, request.validate_only, mutations))  # type: ignore[attr-defined]
+        results.append(
+            _create(ctx, topic, request.validate_only, topic.name in denied, mutations)  # type: ignore[attr-defined]
+        )
     return build(
         response.CreateTopicsResponse, throttle_time=datetime.timedelta(0), topics=tuple(results)
     )

@@ -2,13 +2,16 @@
 
 An offset of -1 means the high watermark. Whole segments below the new log start are
 deleted at once; the rest of the segment stays on disk but is no longer readable.
+Each topic needs DELETE (TOPIC_AUTHORIZATION_FAILED).
 """
 
 from __future__ import annotations
 
 import datetime
 
+from broker.cluster.acls import AclOperation
 from broker.errors import BrokerError, ErrorCode
+from broker.handlers.authorization import denied_topics
 from broker.handlers.context import RequestContext
 from broker.handlers.registry import api
 from broker.protocol.messages import build
@@ -26,10 +29,14 @@ def _delete(ctx: RequestContext, topic: str, partition: object) -> tuple[ErrorCo
 async def handle(ctx: RequestContext, request: object) -> object:
     response = ctx.response
     topics = []
+    denied = denied_topics(ctx, AclOperation.DELETE, (t.name for t in request.topics))  # type: ignore[attr-defined]
     for topic in request.topics:  # type: ignore[attr-defined]
         partitions = []
         for partition in topic.partitions:
-            error, low_watermark = _delete(ctx, topic.name, partition)
+            if topic.name in denied:
+                error, low_watermark = ErrorCode.topic_authorization_failed, -1
+            else:
+                error, low_watermark = _delete(ctx, topic.name, partition)
             partitions.append(
                 build(
                     response.DeleteRecordsPartitionResult,

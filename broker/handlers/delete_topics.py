@@ -1,10 +1,16 @@
-"""DeleteTopics (key 20): delete topics by name (v1-5) or by name or topic ID (v6)."""
+"""DeleteTopics (key 20): delete topics by name (v1-5) or by name or topic ID (v6).
+
+Each topic needs DELETE (TOPIC_AUTHORIZATION_FAILED, checked before whether it exists,
+so a refused client learns nothing about other tenants' topics; a topic ID the client
+may not DESCRIBE is answered without its name)."""
 
 from __future__ import annotations
 
 import datetime
 
+from broker.cluster.acls import AclOperation, ResourceType
 from broker.errors import BrokerError, ErrorCode
+from broker.handlers.authorization import MESSAGES
 from broker.handlers.context import RequestContext
 from broker.handlers.registry import api
 from broker.protocol.messages import build
@@ -26,7 +32,13 @@ def _delete(
                 ErrorCode.unknown_topic_id,
                 "This server does not host this topic ID.",
             )
+        if not ctx.authorize(AclOperation.DESCRIBE, ResourceType.TOPIC, record.name):
+            error = ErrorCode.topic_authorization_failed  # the name stays hidden
+            return None, topic_id, error, MESSAGES[error]
         name = record.name
+    if not ctx.authorize(AclOperation.DELETE, ResourceType.TOPIC, name):
+        error = ErrorCode.topic_authorization_failed
+        return name, topic_id, error, MESSAGES[error]
     try:
         mutations.check()
         record = broker.delete_topic(name)

@@ -4,7 +4,8 @@ Each filter component names an entity type (``user``, ``client-id``) and a match
 EXACT (that name), DEFAULT (the default entity) or SPECIFIED (any named, non-default
 entity). ``strict`` leaves out entities that have types the filter does not name.
 A malformed filter is answered with Kafka's error and message and no entries
-(:mod:`broker.cluster.client_quotas`).
+(:mod:`broker.cluster.client_quotas`). With an authorizer, the client needs
+DESCRIBE_CONFIGS on the cluster (else CLUSTER_AUTHORIZATION_FAILED, as Kafka).
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from __future__ import annotations
 import datetime
 
 from broker.cluster import client_quotas
+from broker.cluster.acls import AclOperation
 from broker.errors import BrokerError, ErrorCode
+from broker.handlers.authorization import MESSAGES, authorize_cluster
 from broker.handlers.context import RequestContext
 from broker.handlers.registry import api
 from broker.protocol.messages import build
@@ -22,6 +25,11 @@ from broker.protocol.messages import build
 async def handle(ctx: RequestContext, request: object) -> object:
     response = ctx.response
     try:
+        if not authorize_cluster(ctx, AclOperation.DESCRIBE_CONFIGS):
+            raise BrokerError(
+                ErrorCode.cluster_authorization_failed,
+                MESSAGES[ErrorCode.cluster_authorization_failed],
+            )
         quota_filter = client_quotas.parse_filter(
             (
                 (c.entity_type, c.match_type, c.match)

@@ -2,8 +2,9 @@
 
 This broker answers for endpoint type 1 (brokers); asking it for controllers (2) is
 MISMATCHED_ENDPOINT_TYPE and an unknown type UNSUPPORTED_ENDPOINT_TYPE (INVALID_REQUEST
-on v0, which has no endpoint type), with Kafka's messages. With no authorizer, the
-cluster's authorized operations are every operation the cluster resource supports.
+on v0, which has no endpoint type), with Kafka's messages. As in Kafka, any client
+may ask; the cluster's authorized operations (when asked for) are 0 for a client that
+may not DESCRIBE the cluster, and with no authorizer every operation it supports.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from __future__ import annotations
 import datetime
 
 from broker.errors import ErrorCode
+from broker.handlers.authorization import cluster_operations
 from broker.handlers.context import RequestContext
-from broker.handlers.metadata import AUTHORIZED_OPERATIONS_OMITTED, CLUSTER_OPERATIONS
 from broker.handlers.registry import api
 from broker.protocol.messages import build
 
@@ -72,7 +73,5 @@ async def handle(ctx: RequestContext, request: object) -> object:
         cluster_id=broker.cluster_id,
         controller_id=broker.node_id,
         brokers=brokers,
-        cluster_authorized_operations=(
-            CLUSTER_OPERATIONS if wants_operations else AUTHORIZED_OPERATIONS_OMITTED
-        ),
+        cluster_authorized_operations=cluster_operations(ctx, wants_operations),
     )

@@ -4,16 +4,19 @@ A topic lists every topic config with its effective value; broker resource
 ``"<node.id>"`` lists the broker's configs, ``""`` the cluster-wide dynamic defaults.
 ``configuration_keys`` filters by name (unknown names are simply not listed).
 Synonyms (v1+) and documentation (v3+) only when asked for, as Kafka does. Served
-from v1: v0 predates config sources and Kafka 4 dropped it too (KIP-896).
+from v1: v0 predates config sources and Kafka 4 dropped it too (KIP-896). Needs
+DESCRIBE_CONFIGS on the topic (TOPIC_AUTHORIZATION_FAILED) or, for a broker resource,
+on the cluster (CLUSTER_AUTHORIZATION_FAILED).
 """
 
 from __future__ import annotations
 
 import datetime
 
+from broker.cluster.acls import AclOperation
 from broker.cluster.configs import ConfigEntry, ResourceType
 from broker.errors import BrokerError, ErrorCode
-from broker.handlers.config_resources import check_resource
+from broker.handlers.config_resources import authorize_resource, check_resource
 from broker.handlers.context import RequestContext
 from broker.handlers.registry import api
 from broker.protocol.messages import build
@@ -41,6 +44,7 @@ def _entry(ctx: RequestContext, entry: ConfigEntry, synonyms: bool, documentatio
 
 def _describe(ctx: RequestContext, resource: object) -> list[ConfigEntry]:
     kind = check_resource(resource.resource_type, resource.resource_name)  # type: ignore[attr-defined]
+    authorize_resource(ctx, kind, resource.resource_name, AclOperation.DESCRIBE_CONFIGS)  # type: ignore[attr-defined]
     keys = resource.configuration_keys  # type: ignore[attr-defined]
     wanted = None if keys is None else set(keys)
     if kind == ResourceType.TOPIC:

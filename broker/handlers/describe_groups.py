@@ -2,7 +2,8 @@
 
 A group that does not exist is described as Dead with no members (Kafka before
 DescribeGroups v6). Member metadata, assignments and the protocol name are only shown
-while the group is Stable. v3+ report authorized operations when asked: with no
+while the group is Stable. Each group needs DESCRIBE (GROUP_AUTHORIZATION_FAILED).
+v3+ report the client's authorized operations on the group when asked: with no
 authorizer, everything a group supports (READ, DESCRIBE, DELETE).
 """
 
@@ -10,33 +11,34 @@ from __future__ import annotations
 
 import datetime
 
+from broker.cluster.acls import AclOperation, ResourceType
 from broker.coordinator.group import GroupState
 from broker.coordinator.results import DescribedGroup
 from broker.errors import ErrorCode
+from broker.handlers.authorization import operations
 from broker.handlers.context import RequestContext
 from broker.handlers.registry import api
 from broker.protocol.messages import build
-
-AUTHORIZED_OPERATIONS_OMITTED = -(2**31)
-READ, DELETE, DESCRIBE = 3, 6, 8  # Kafka's AclOperation codes
-GROUP_OPERATIONS = (1 << READ) | (1 << DELETE) | (1 << DESCRIBE)
 
 
 def _dead(group_id: str) -> DescribedGroup:
     return DescribedGroup(group_id, ErrorCode.none, GroupState.DEAD.value, "", "")
 
 
+def _describe(ctx: RequestContext, group_id: str) -> DescribedGroup:
+    if not ctx.authorize(AclOperation.DESCRIBE, ResourceType.GROUP, group_id):
+        return DescribedGroup(group_id, ErrorCode.group_authorization_failed, "", "", "")
+    return ctx.broker.groups.describe_group(group_id) or _dead(group_id)
+
+
 @api(key=15, min_version=0, max_version=5)
 async def handle(ctx: RequestContext, request: object) -> object:
     response = ctx.response
-    operations = (
-        GROUP_OPERATIONS
-        if getattr(request, "include_authorized_operations", False)
-        else AUTHORIZED_OPERATIONS_OMITTED
-    )
+    wanted = bool(getattr(request, "include_authorized_operations", False))
     described = []
     for group_id in request.groups:  # type: ignore[attr-defined]
-        group = ctx.broker.groups.describe_group(group_id) or _dead(group_id)
+        group = _describe(ctx, group_id)
+        allowed = group.error != ErrorCode.group_authorization_failed
         described.append(
             build(
                 response.DescribedGroup,
@@ -57,7 +59,9 @@ async def handle(ctx: RequestContext, request: object) -> object:
                     )
                     for member in group.members
                 ),
-                authorized_operations=operations,
+                authorized_operations=operations(
+                    ctx, wanted and allowed, ResourceType.GROUP, group_id
+                ),
             )
         )
     return build(

@@ -5,6 +5,10 @@ woken by appends. Per-partition and request ``max_bytes`` are honoured at batch
 granularity, except that the first non-empty partition always returns at least one
 whole batch so a consumer can progress. Fetch sessions (KIP-227) are not created:
 the response's session_id is 0, which clients treat as sessionless.
+
+Authorization (Kafka's): a consumer needs READ on each topic (checked once per topic);
+a follower (``replica_id`` >= 0) CLUSTER_ACTION on the cluster. Refused partitions get
+TOPIC_AUTHORIZATION_FAILED.
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ import asyncio
 import datetime
 from dataclasses import dataclass
 
+from broker.cluster.acls import AclOperation
 from broker.errors import BrokerError, ErrorCode
+from broker.handlers.authorization import authorize_cluster, denied_topics
 from broker.handlers.context import RequestContext
 from broker.handlers.registry import api
 from broker.protocol import compression, records
@@ -52,8 +58,18 @@ def _has_zstd(data: bytes) -> bool:
     return any(h.compression == compression.ZSTD for h in records.iter_batches(data))
 
 
+def _denied(ctx: RequestContext, request: object) -> frozenset[str]:
+    """The requested topics this fetch may not read."""
+    if ctx.broker.authorizer is None:
+        return frozenset()
+    names = {topic.topic for topic in request.topics}  # type: ignore[attr-defined]
+    if getattr(request, "replica_id", -1) >= 0:  # a follower
+        return frozenset() if authorize_cluster(ctx, AclOperation.CLUSTER_ACTION) else names
+    return denied_topics(ctx, AclOperation.READ, names)
+
+
 def _read_all(
-    ctx: RequestContext, request: object
+    ctx: RequestContext, request: object, denied: frozenset[str]
 ) -> tuple[list[tuple[str, list[_PartitionRead]]], int, bool]:
     """One pass over the requested partitions: (per-topic reads, bytes read, any error)."""
     remaining = request.max_bytes  # type: ignore[attr-defined]
@@ -63,6 +79,12 @@ def _read_all(
     for topic in request.topics:  # type: ignore[attr-defined]
         reads = []
         for partition in topic.partitions:
+            if topic.topic in denied:
+                reads.append(
+                    _PartitionRead(partition.partition, ErrorCode.topic_authorization_failed)
+                )
+                errored = True
+                continue
             epoch_error = _leader_epoch_error(ctx, topic.topic, partition)
             if epoch_error is not None:
                 reads.append(_PartitionRead(partition.partition, epoch_error))
@@ -101,8 +123,9 @@ def _read_all(
 async def handle(ctx: RequestContext, request: object) -> object:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + request.max_wait.total_seconds()  # type: ignore[attr-defined]
+    denied = _denied(ctx, request)
     while True:
-        reads, total, errored = _read_all(ctx, request)
+        reads, total, errored = _read_all(ctx, request, denied)
         remaining = deadline - loop.time()
         if errored or total >= request.min_bytes or remaining <= 0:  # type: ignore[attr-defined]
             break

@@ -4,17 +4,19 @@ Operations apply to the resource's stored overrides; APPEND/SUBTRACT work on lis
 configs (``cleanup.policy``) starting from the effective value when there is no
 override. The result is validated as a whole, like AlterConfigs, and a resource
 either changes completely or not at all. A key named twice in one resource is
-INVALID_REQUEST ("Error due to duplicate config keys"), as in Kafka.
+INVALID_REQUEST ("Error due to duplicate config keys"), as in Kafka. Needs
+ALTER_CONFIGS on the topic, or on the cluster for a broker resource.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 
+from broker.cluster.acls import AclOperation
 from broker.cluster.config_catalog import BROKER_CONFIGS, TOPIC_CONFIGS
 from broker.cluster.configs import ResourceType, apply_incremental
 from broker.errors import BrokerError, ErrorCode
-from broker.handlers.config_resources import alter_response, check_resource
+from broker.handlers.config_resources import alter_response, authorize_resource, check_resource
 from broker.handlers.context import RequestContext
 from broker.handlers.registry import api
 
@@ -28,6 +30,7 @@ async def handle(ctx: RequestContext, request: object) -> object:
     def alter(resource: object) -> None:
         name = resource.resource_name  # type: ignore[attr-defined]
         kind = check_resource(resource.resource_type, name)  # type: ignore[attr-defined]
+        authorize_resource(ctx, kind, name, AclOperation.ALTER_CONFIGS)
         names = Counter(c.name for c in resource.configs)  # type: ignore[attr-defined]
         if any(count > 1 for count in names.values()):
             raise BrokerError(ErrorCode.invalid_request, "Error due to duplicate config keys")

@@ -7,14 +7,18 @@ through :mod:`broker.coordinator.service`. v4+ clients without a ``group.instanc
 first get MEMBER_ID_REQUIRED with their member ID (KIP-394); v5+ carry static
 membership (KIP-345); v7+ return the protocol type and a nullable protocol name; v9+
 may tell a rejoining static leader to skip assigning (KIP-814). v0 has no rebalance
-timeout: the session timeout serves as one, as in Kafka.
+timeout: the session timeout serves as one, as in Kafka. Needs READ on the group
+(GROUP_AUTHORIZATION_FAILED).
 """
 
 from __future__ import annotations
 
 import datetime
 
+from broker.cluster.acls import AclOperation, ResourceType
 from broker.coordinator.classic import JoinRequest
+from broker.coordinator.results import JoinResponse
+from broker.errors import ErrorCode
 from broker.handlers.context import RequestContext
 from broker.handlers.registry import api
 from broker.protocol.messages import build
@@ -43,7 +47,10 @@ async def handle(ctx: RequestContext, request: object) -> object:
         version=ctx.version,
         reason=getattr(request, "reason", None),
     )
-    result = await ctx.broker.groups.join_group(join)
+    if ctx.authorize(AclOperation.READ, ResourceType.GROUP, join.group_id):
+        result = await ctx.broker.groups.join_group(join)
+    else:
+        result = JoinResponse(ErrorCode.group_authorization_failed, member_id="")
     response = ctx.response
     protocol_name = result.protocol_name
     if ctx.version < NULLABLE_PROTOCOL_NAME_VERSION:

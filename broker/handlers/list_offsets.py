@@ -3,14 +3,16 @@
 Latest is the high watermark (equal to the last stable offset until transactions
 exist). A timestamp lookup answers, as Kafka does, with the first record (in offset
 order) whose timestamp is at or after the given one, and that record's timestamp;
--1/-1 when there is none.
+-1/-1 when there is none. Each topic needs DESCRIBE (TOPIC_AUTHORIZATION_FAILED).
 """
 
 from __future__ import annotations
 
 import datetime
 
+from broker.cluster.acls import AclOperation
 from broker.errors import BrokerError, ErrorCode
+from broker.handlers.authorization import denied_topics
 from broker.handlers.context import RequestContext
 from broker.handlers.registry import api
 from broker.protocol.messages import build
@@ -46,10 +48,15 @@ def _lookup(ctx: RequestContext, topic: str, partition: object) -> tuple[ErrorCo
 async def handle(ctx: RequestContext, request: object) -> object:
     response = ctx.response
     topics = []
+    names = (topic.name for topic in request.topics)  # type: ignore[attr-defined]
+    denied = denied_topics(ctx, AclOperation.DESCRIBE, names)
     for topic in request.topics:  # type: ignore[attr-defined]
         partitions = []
         for partition in topic.partitions:
-            error, timestamp, offset = _lookup(ctx, topic.name, partition)
+            if topic.name in denied:
+                error, timestamp, offset = ErrorCode.topic_authorization_failed, -1, -1
+            else:
+                error, timestamp, offset = _lookup(ctx, topic.name, partition)
             partitions.append(
                 build(
                     response.ListOffsetsPartitionResponse,

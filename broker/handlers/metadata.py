@@ -3,9 +3,14 @@
 Topics named in the request that do not exist are created when
 ``auto.create.topics.enable`` is on and the request allows it (v4+; always for v0-3),
 as Kafka does; otherwise they get UNKNOWN_TOPIC_OR_PARTITION. A name that is not a
-legal topic name gets INVALID_TOPIC_EXCEPTION either way, as in Kafka. Authorized
-operations (v8+, when asked for) are, with no authorizer, every operation the cluster
-or topic resource supports, as Kafka answers without an authorizer.
+legal topic name gets INVALID_TOPIC_EXCEPTION either way, as in Kafka.
+
+Authorization (Kafka's): a listing of all topics leaves out those the client may not
+DESCRIBE; a topic named without DESCRIBE gets TOPIC_AUTHORIZATION_FAILED, whether it
+exists or not; auto-creation needs CREATE on the cluster or on the topic
+(TOPIC_AUTHORIZATION_FAILED otherwise). Authorized operations (v8+, when asked for) are
+the client's; with no authorizer, every operation the resource supports. The cluster's
+are 0 for a client that may not DESCRIBE the cluster.
 """
 
 from __future__ import annotations
@@ -13,39 +18,28 @@ from __future__ import annotations
 import datetime
 import logging
 
+from broker.cluster.acls import AclOperation, ResourceType
 from broker.cluster.metadata import TopicRecord, validate_topic_name
 from broker.errors import BrokerError, ErrorCode
+from broker.handlers.authorization import (
+    AUTHORIZED_OPERATIONS_OMITTED,
+    authorize_cluster,
+    cluster_operations,
+    denied_topics,
+    operations,
+)
 from broker.handlers.context import RequestContext
 from broker.handlers.registry import api
 from broker.protocol.messages import build
 
 log = logging.getLogger(__name__)
 
-AUTHORIZED_OPERATIONS_OMITTED = -(2**31)
-# Kafka's AclOperation codes
-READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE = 3, 4, 5, 6, 7, 8
-CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE = 9, 10, 11, 12
-
-
-def _bitfield(*operations: int) -> int:
-    return sum(1 << op for op in operations)
-
-
-# What each resource supports (Kafka's AclEntry.supportedOperations): with no authorizer,
-# Kafka reports all of them as authorized.
-CLUSTER_OPERATIONS = _bitfield(
-    CREATE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE
-)
-TOPIC_OPERATIONS = _bitfield(
-    READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS
-)
-
 
 def _wants(ctx: RequestContext, request: object, field: str) -> bool:
     return ctx.version >= 8 and bool(getattr(request, field, False))
 
 
-def _topic_entry(ctx: RequestContext, record: TopicRecord, operations: bool = False) -> object:
+def _topic_entry(ctx: RequestContext, record: TopicRecord, wanted: bool = False) -> object:
     response = ctx.response
     partitions = tuple(
         build(
@@ -67,9 +61,7 @@ def _topic_entry(ctx: RequestContext, record: TopicRecord, operations: bool = Fa
         topic_id=record.topic_id,
         is_internal=record.is_internal,
         partitions=partitions,
-        topic_authorized_operations=TOPIC_OPERATIONS
-        if operations
-        else AUTHORIZED_OPERATIONS_OMITTED,
+        topic_authorized_operations=operations(ctx, wanted, ResourceType.TOPIC, record.name),
     )
 
 
@@ -85,8 +77,14 @@ def _error_entry(ctx: RequestContext, name: str | None, code: ErrorCode, topic_i
     )
 
 
+def _may_create(ctx: RequestContext, name: str) -> bool:
+    return authorize_cluster(ctx, AclOperation.CREATE, log_denied=False) or ctx.authorize(
+        AclOperation.CREATE, ResourceType.TOPIC, name
+    )
+
+
 def _requested_topic(
-    ctx: RequestContext, requested: object, auto_create: bool, operations: bool
+    ctx: RequestContext, requested: object, auto_create: bool, wanted: bool
 ) -> object:
     broker = ctx.broker
     name = getattr(requested, "name", None)
@@ -95,10 +93,16 @@ def _requested_topic(
         record = broker.metadata.topic_by_id(topic_id) if topic_id else None
         if record is None:
             return _error_entry(ctx, None, ErrorCode.unknown_topic_id, topic_id)
-        return _topic_entry(ctx, record, operations)
+        if denied_topics(ctx, AclOperation.DESCRIBE, (record.name,)):
+            return _error_entry(ctx, None, ErrorCode.topic_authorization_failed, topic_id)
+        return _topic_entry(ctx, record, wanted)
+    if denied_topics(ctx, AclOperation.DESCRIBE, (name,)):
+        return _error_entry(ctx, name, ErrorCode.topic_authorization_failed)
     record = broker.metadata.topic(name)
     if record is not None:
-        return _topic_entry(ctx, record, operations)
+        return _topic_entry(ctx, record, wanted)
+    if auto_create and not _may_create(ctx, name):
+        return _error_entry(ctx, name, ErrorCode.topic_authorization_failed)
     if not auto_create:
         try:
             validate_topic_name(name)
@@ -110,7 +114,7 @@ def _requested_topic(
     except BrokerError as exc:
         return _error_entry(ctx, name, exc.code)
     log.info("auto-created topic %s for client %s", name, ctx.header.client_id)
-    return _topic_entry(ctx, record, operations)
+    return _topic_entry(ctx, record, wanted)
 
 
 @api(key=3, min_version=0, max_version=12)
@@ -120,13 +124,17 @@ async def handle(ctx: RequestContext, request: object) -> object:
     requested = request.topics  # type: ignore[attr-defined]
     if ctx.version == 0 and requested == ():
         requested = None  # v0: an empty list means all topics
-    operations = _wants(ctx, request, "include_topic_authorized_operations")
+    wanted = _wants(ctx, request, "include_topic_authorized_operations")
     if requested is None:
-        topics = tuple(_topic_entry(ctx, record, operations) for record in broker.metadata.topics())
+        records = broker.metadata.topics()
+        hidden = denied_topics(
+            ctx, AclOperation.DESCRIBE, (r.name for r in records), log_denied=False
+        )
+        topics = tuple(_topic_entry(ctx, r, wanted) for r in records if r.name not in hidden)
     else:
         allowed = getattr(request, "allow_auto_topic_creation", True)
         auto_create = broker.config.auto_create_topics_enable and allowed
-        topics = tuple(_requested_topic(ctx, item, auto_create, operations) for item in requested)
+        topics = tuple(_requested_topic(ctx, item, auto_create, wanted) for item in requested)
     brokers = tuple(
         build(
             response.MetadataResponseBroker,
@@ -144,9 +152,7 @@ async def handle(ctx: RequestContext, request: object) -> object:
         cluster_id=broker.cluster_id,
         controller_id=broker.node_id,
         topics=topics,
-        cluster_authorized_operations=(
-            CLUSTER_OPERATIONS
-            if _wants(ctx, request, "include_cluster_authorized_operations")
-            else AUTHORIZED_OPERATIONS_OMITTED
+        cluster_authorized_operations=cluster_operations(
+            ctx, _wants(ctx, request, "include_cluster_authorized_operations")
         ),
     )

@@ -7,14 +7,20 @@ for empty groups), appends the OffsetCommit records and only then applies them.
 Committed metadata strings are kept (up to ``offset.metadata.max.bytes``). v2-4 may
 carry a retention time (kept as the offset's expire timestamp); v6+ the leader epoch;
 v7+ the ``group.instance.id``; v9 names the generation "generation or member epoch".
+
+Authorization (Kafka's): READ on the group (every partition GROUP_AUTHORIZATION_FAILED
+otherwise), then READ on each topic (TOPIC_AUTHORIZATION_FAILED, before the unknown
+topic check).
 """
 
 from __future__ import annotations
 
 import datetime
 
+from broker.cluster.acls import AclOperation, ResourceType
 from broker.coordinator.offsets import NO_RETENTION, CommitRequest, PartitionCommit
 from broker.errors import ErrorCode
+from broker.handlers.authorization import denied_topics
 from broker.handlers.context import RequestContext
 from broker.handlers.registry import api
 from broker.protocol.messages import build
@@ -33,11 +39,20 @@ async def handle(ctx: RequestContext, request: object) -> object:
     broker = ctx.broker
     errors: dict[tuple[str, int], ErrorCode] = {}
     commits = []
+    if not ctx.authorize(AclOperation.READ, ResourceType.GROUP, request.group_id):  # type: ignore[attr-defined]
+        group_denied, denied = True, frozenset[str]()
+    else:
+        names = (topic.name for topic in request.topics)  # type: ignore[attr-defined]
+        group_denied, denied = False, denied_topics(ctx, AclOperation.READ, names)
     for topic in request.topics:  # type: ignore[attr-defined]
         known = broker.metadata.topic(topic.name)
         for partition in topic.partitions:
             index = partition.partition_index
-            if known is None or not 0 <= index < len(known.partitions):
+            if group_denied:
+                errors[(topic.name, index)] = ErrorCode.group_authorization_failed
+            elif topic.name in denied:
+                errors[(topic.name, index)] = ErrorCode.topic_authorization_failed
+            elif known is None or not 0 <= index < len(known.partitions):
                 errors[(topic.name, index)] = ErrorCode.unknown_topic_or_partition
                 continue
             commits.append(

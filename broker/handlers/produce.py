@@ -10,6 +10,11 @@ Records are validated and shaped for the topic by ``records.prepare_produce`` (K
 LogValidator: timestamps, keys on compacted topics, inner records of compressed
 batches, recompression to the topic's compression.type, LogAppendTime stamping).
 Rejected records are named in ``record_errors`` (v8+), as Kafka does.
+
+Authorization (Kafka's): a transactional request needs WRITE on its transactional ID
+(every partition TRANSACTIONAL_ID_AUTHORIZATION_FAILED); each topic needs WRITE
+(TOPIC_AUTHORIZATION_FAILED, nothing appended to its partitions), checked once per
+topic and not at all without an authorizer.
 """
 
 from __future__ import annotations
@@ -18,7 +23,9 @@ import datetime
 import logging
 from dataclasses import dataclass
 
+from broker.cluster.acls import AclOperation, ResourceType
 from broker.errors import BrokerError, ErrorCode
+from broker.handlers.authorization import MESSAGES, denied_topics
 from broker.handlers.context import RequestContext
 from broker.handlers.registry import Deferred, api
 from broker.protocol import records
@@ -125,11 +132,15 @@ def _append_time(ms: int | None) -> datetime.datetime | None:
 @api(key=0, min_version=0, max_version=9)
 async def handle(ctx: RequestContext, request: object) -> object | None:
     acks = request.acks  # type: ignore[attr-defined]
+    denied = _denied(ctx, request)
     outcomes: list[list[_Outcome]] = []
     for topic_data in request.topic_data:  # type: ignore[attr-defined]
         row = []
+        refusal = denied.get(topic_data.name) or denied.get(None)
         for partition in topic_data.partition_data:
-            if acks not in VALID_ACKS:
+            if refusal is not None:
+                row.append(refusal)
+            elif acks not in VALID_ACKS:
                 row.append(
                     _Outcome(
                         ErrorCode.invalid_required_acks, message=f"acks={acks} is not -1, 0 or 1"
@@ -149,6 +160,22 @@ async def handle(ctx: RequestContext, request: object) -> object | None:
         # Keep only names and indexes: the request's records must not live until the fsync.
         return Deferred(_respond_when_durable(ctx, _layout(request), outcomes))
     return _response(ctx, _layout(request), outcomes)
+
+
+def _denied(ctx: RequestContext, request: object) -> dict[str | None, _Outcome]:
+    """Refusals by topic name (None: the whole request)."""
+    if ctx.broker.authorizer is None:
+        return {}
+    transactional_id = getattr(request, "transactional_id", None)
+    if transactional_id is not None and not ctx.authorize(
+        AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, transactional_id
+    ):
+        error = ErrorCode.transactional_id_authorization_failed
+        return {None: _Outcome(error, message=MESSAGES[error])}
+    names = (topic.name for topic in request.topic_data)  # type: ignore[attr-defined]
+    error = ErrorCode.topic_authorization_failed
+    refusal = _Outcome(error, message=MESSAGES[error])
+    return {name: refusal for name in denied_topics(ctx, AclOperation.WRITE, names)}
 
 
 def _layout(request: object) -> list[tuple[str, list[int]]]:

@@ -3,14 +3,18 @@
 In CompletingRebalance the request is held until the leader's assignment has been
 persisted to ``__consumer_offsets`` (a GroupMetadata record); in Stable it is answered
 at once with the member's current assignment. v5+ name the protocol type and name,
-which must match the group's (INCONSISTENT_GROUP_PROTOCOL otherwise).
+which must match the group's (INCONSISTENT_GROUP_PROTOCOL otherwise). Needs READ on
+the group (GROUP_AUTHORIZATION_FAILED).
 """
 
 from __future__ import annotations
 
 import datetime
 
+from broker.cluster.acls import AclOperation, ResourceType
 from broker.coordinator.classic import SyncRequest
+from broker.coordinator.results import SyncResponse
+from broker.errors import ErrorCode
 from broker.handlers.context import RequestContext
 from broker.handlers.registry import api
 from broker.protocol.messages import build
@@ -27,7 +31,10 @@ async def handle(ctx: RequestContext, request: object) -> object:
         protocol_name=getattr(request, "protocol_name", None),
         assignments={a.member_id: a.assignment for a in request.assignments},  # type: ignore[attr-defined]
     )
-    result = await ctx.broker.groups.sync_group(sync)
+    if ctx.authorize(AclOperation.READ, ResourceType.GROUP, sync.group_id):
+        result = await ctx.broker.groups.sync_group(sync)
+    else:
+        result = SyncResponse(ErrorCode.group_authorization_failed)
     return build(
         ctx.response.SyncGroupResponse,
         throttle_time=datetime.timedelta(0),

@@ -14,6 +14,7 @@ import logging
 import uuid
 from collections.abc import Mapping
 
+from broker.cluster.authorizer import build_authorizer
 from broker.cluster.metadata import (
     FileMetadataStore,
     TopicRecord,
@@ -68,6 +69,8 @@ class BrokerState:
         self.metadata = FileMetadataStore(config.log_dir, node_id=config.node_id)
         self.logs = LogManager(config.log_dir)
         self.configs = ConfigManager(config, self.metadata, self.logs)
+        self.authorizer = build_authorizer(self.configs.layers.value, self.metadata)
+        """Kafka's ``Option[Authorizer]``: None when ``authorizer.class.name`` is empty."""
         self.appends = AppendNotifier()
         self.quotas = QuotaManager(
             self.metadata,

@@ -6,6 +6,7 @@
 | ``headwater produce`` | kafka-console-producer.sh |
 | ``headwater consume`` | kafka-console-consumer.sh |
 | ``headwater configs`` | kafka-configs.sh |
+| ``headwater acls`` | kafka-acls.sh |
 | ``headwater perf produce`` / ``perf consume`` | kafka-producer/consumer-perf-test.sh |
 | ``headwater quotas`` | kafka-configs.sh --entity-type users/clients (quotas) |
 
@@ -25,10 +26,10 @@ from typing import Any
 
 from confluent_kafka import KafkaException
 
-from broker.tools import configs, consume, perf, produce, quotas, topics
+from broker.tools import acls, configs, consume, perf, produce, quotas, topics
 from broker.tools.client_config import ToolError, describe_error
 
-TOOLS = (topics, produce, consume, configs, perf, quotas)
+TOOLS = (topics, produce, consume, configs, acls, quotas, perf)
 
 
 def add_subcommands(commands: Any) -> None:

@@ -89,3 +89,40 @@ def test_manual_assignments_must_match_the_existing_replication_factor(three_par
 def test_new_partitions_get_as_many_replicas_as_the_existing_ones(three_partitions) -> None:  # type: ignore[no-untyped-def]
     assert plan_new_partitions(three_partitions, 5, None, [1]) == [[1], [1]]
     assert plan_new_partitions(three_partitions, 4, [[1]], [1]) == [[1]]
+
+
+def test_acls_survive_reopening_and_a_failed_write_leaves_memory_as_the_disk(
+    tmp_path: Path,
+) -> None:
+    from broker.cluster.acls import (
+        AclBinding,
+        AclOperation,
+        PatternType,
+        PermissionType,
+        ResourceType,
+    )
+
+    def binding(name: str, pattern: PatternType = PatternType.LITERAL) -> AclBinding:
+        return AclBinding(
+            ResourceType.TOPIC, name, pattern, "User:a", "*", AclOperation.READ,
+            PermissionType.ALLOW,
+        )  # fmt: skip
+
+    store = FileMetadataStore(tmp_path, node_id=1)
+    store.create_acls([binding("a."), binding("orders"), binding("orders")])
+    store.create_acls([binding("orders"), binding("acme.", PatternType.PREFIXED)])
+    store.delete_acls([binding("a.")])
+    expected = (binding("orders"), binding("acme.", PatternType.PREFIXED))
+    assert store.acls() == expected
+    assert FileMetadataStore(tmp_path, node_id=1).acls() == expected
+
+    blocker = tmp_path / "__cluster_metadata" / "topics.json.tmp"
+    blocker.mkdir()  # the snapshot's temp file cannot be written (works as root too)
+    try:
+        with pytest.raises(OSError):
+            store.create_acls([binding("never")])
+        with pytest.raises(OSError):
+            store.delete_acls([binding("orders")])
+    finally:
+        blocker.rmdir()
+    assert store.acls() == expected

@@ -4,32 +4,19 @@ from __future__ import annotations
 
 import base64
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.broker.security.authz import headwater as run_headwater
 from tests.broker.security.conftest import USERS, SecureBroker
 from tests.broker.security.roundtrip import Login, confluent_login_error, confluent_round_trip
-from tests.support.broker import REPO_ROOT, BrokerProcess
+from tests.support.broker import BrokerProcess
 from tests.support.net import free_port
 
 
 def headwater(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    script = Path(sys.executable).parent / "headwater"
-    command = (
-        [str(script)]
-        if script.exists()
-        else [sys.executable, "-c", "import sys; from broker.cli import main; sys.exit(main())"]
-    )
-    return subprocess.run(
-        [*command, "users", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=REPO_ROOT,
-        timeout=60,
-    )
+    return run_headwater("users", *args, stdin=stdin)
 
 
 def scram(bootstrap: str, mechanism: str, user: str, password: str) -> Login:
