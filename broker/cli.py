@@ -6,7 +6,8 @@ kafka-server-start is (``--config server.properties --override key=value``).
 console (migrations, a first operator account, the ASGI server) as child processes.
 ``headwater topics|produce|consume|configs|perf`` are Kafka's command-line tools, as
 clients of any Kafka-compatible cluster (``broker/tools/``, docs/cli.md);
-``headwater users`` manages SCRAM users (docs/security.md).
+``headwater users``, ``headwater acls`` and ``headwater quotas`` manage SCRAM users, ACLs
+and client quotas (docs/security.md).
 """
 
 from __future__ import annotations
