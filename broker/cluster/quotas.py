@@ -17,20 +17,19 @@ Precedence (Kafka's, most specific first)
     traffic is measured together (two clients of one user share a user quota).
 
 Measuring and throttling
-    :class:`Rate` is Kafka's sampled rate: ``quota.window.num`` samples of
-    ``quota.window.size.seconds`` each, and the throttle time Kafka's
-    ``(rate - bound) / bound * window``. :class:`TokenBucket` is KIP-599's stat, whose
-    throttle time is ``-tokens / bound``. The broker measures every quota with the token
-    bucket (``broker.server.quota_manager`` says why: a sampled rate lets a throttled
-    client burst each time an old sample expires). Either way the broker answers with
-    that ``throttle_time_ms`` and mutes the connection for as long (KIP-219). Time is an
+    :class:`TokenBucket` is KIP-599's stat, whose throttle time is ``-tokens / bound``,
+    with a burst of ``quota.window.num`` x ``quota.window.size.seconds``. The broker
+    measures every quota with it, byte rates included, where Kafka uses a sampled rate
+    (``broker.server.quota_manager`` says why: a sampled rate lets a throttled client
+    burst each time an old sample expires). The broker answers with that
+    ``throttle_time_ms`` and mutes the connection for as long (KIP-219). Time is an
     input everywhere: nothing here reads the clock.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 QUOTA_TYPES = (
     "producer_byte_rate",
@@ -108,47 +107,6 @@ def resolve(
         if values is not None and quota_type in values:
             return ResolvedQuota(values[quota_type], candidate)
     return None
-
-
-@dataclass(slots=True)
-class Rate:
-    """A windowed rate (amount per second) over ``samples`` windows of ``window_s``."""
-
-    samples: int = 11
-    window_s: float = 1.0
-    _starts: list[float] = field(default_factory=list)
-    _totals: list[float] = field(default_factory=list)
-
-    def record(self, amount: float, now_s: float) -> None:
-        self._expire(now_s)
-        if not self._starts or now_s - self._starts[-1] >= self.window_s:
-            self._starts.append(now_s)
-            self._totals.append(0.0)
-            if len(self._starts) > self.samples:
-                del self._starts[0], self._totals[0]
-        self._totals[-1] += amount
-
-    def _expire(self, now_s: float) -> None:
-        horizon = now_s - self.samples * self.window_s
-        while self._starts and self._starts[0] < horizon:
-            del self._starts[0], self._totals[0]
-
-    def elapsed_s(self, now_s: float) -> float:
-        """The time the samples cover; at least (samples - 1) windows, as Kafka's Rate
-        does, so a burst at start-up is not measured over a tiny interval."""
-        covered = now_s - self._starts[0] if self._starts else 0.0
-        return max(covered, (self.samples - 1) * self.window_s)
-
-    def value(self, now_s: float) -> float:
-        self._expire(now_s)
-        return sum(self._totals) / self.elapsed_s(now_s)
-
-    def throttle_ms(self, bound: float, now_s: float) -> int:
-        """How long to hold the client so its rate falls back to ``bound`` (0 if within)."""
-        rate = self.value(now_s)
-        if bound <= 0 or rate <= bound:
-            return 0
-        return int((rate - bound) / bound * self.elapsed_s(now_s) * 1000)
 
 
 @dataclass(slots=True)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from broker.cluster.quotas import Rate, TokenBucket, entity, precedence, resolve
+from broker.cluster.quotas import TokenBucket, entity, precedence, resolve
 
 
 def test_the_most_specific_configured_level_wins() -> None:
@@ -32,28 +32,6 @@ def test_precedence_lists_kafkas_eight_levels_in_order() -> None:
         "client-id=c",
         "client-id=<default>",
     ]
-
-
-def test_a_client_within_its_quota_is_never_throttled() -> None:
-    rate = Rate(samples=11, window_s=1.0)
-    for second in range(30):
-        rate.record(900, now_s=float(second))
-        assert rate.throttle_ms(1000, now_s=float(second)) == 0
-
-
-@given(st.integers(min_value=2, max_value=50))
-def test_throttle_time_brings_the_rate_back_to_the_bound(factor: int) -> None:
-    rate = Rate(samples=11, window_s=1.0)
-    bound = 1000.0
-    now = 0.0
-    for second in range(11):
-        now = float(second)
-        rate.record(bound * factor, now_s=now)
-    delay_ms = rate.throttle_ms(bound, now_s=now)
-    assert delay_ms > 0
-    # after waiting that long without sending, the measured rate is at the bound
-    total = bound * factor * 11
-    assert abs(total / (rate.elapsed_s(now) + delay_ms / 1000) - bound) < bound * 0.01
 
 
 def test_a_token_bucket_throttles_for_the_time_that_pays_back_its_debt() -> None:
