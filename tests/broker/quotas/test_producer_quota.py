@@ -100,5 +100,5 @@ def test_a_producer_byte_rate_quota_holds_the_client_at_its_rate(broker: BrokerP
     assert 0.85 * QUOTA <= limited_rate <= 1.15 * QUOTA, limited_rate
     assert max(limited.throttles) > 0
     # The client without a quota is never throttled and goes far faster.
-    assert not any(limited_throttle > 0 for limited_throttle in free.throttles)
+    assert not any(throttle > 0 for throttle in free.throttles)
     assert free_rate > 3 * QUOTA, free_rate
