@@ -17,9 +17,11 @@ import contextlib
 import logging
 from collections.abc import Awaitable
 
+from broker.protocol.connection import Outgoing
+
 log = logging.getLogger(__name__)
 
-Pending = bytes | None | Awaitable[bytes | None]
+Pending = Outgoing | None | Awaitable[Outgoing | None]
 
 
 class Responder:
@@ -34,10 +36,20 @@ class Responder:
     def idle(self) -> bool:
         return self._outstanding == 0
 
-    def write_now(self, payload: bytes | None) -> None:
+    def write_now(self, payload: Outgoing | None) -> None:
         """The common case: nothing pending ahead of this response."""
         if payload:
-            self._writer.write(payload)
+            self._write(payload)
+
+    def _write(self, payload: Outgoing) -> None:
+        if type(payload) is list:
+            # A Fetch response's buffers, one write each: the transport sends each at
+            # once while the socket takes it, so record sets are not copied (3.11's
+            # writelines would join them).
+            for part in payload:
+                self._writer.write(part)
+        else:
+            self._writer.write(payload)  # type: ignore[arg-type]
 
     async def put(self, item: Pending) -> None:
         """Queue a response (bytes, None for no response, or an awaitable of either)."""
@@ -60,7 +72,7 @@ class Responder:
                 item = await self._queue.get()
                 payload = await item if isinstance(item, Awaitable) else item
                 if payload:
-                    self._writer.write(payload)
+                    self._write(payload)
                 self._outstanding -= 1
                 self._queue.task_done()
                 if self._queue.empty():
