@@ -105,7 +105,7 @@ class _Gather:
     ``splice_min_bytes`` (a record set: kio writes it with one ``write``, right after
     its length) as a buffer of its own, and joins everything between them."""
 
-    __slots__ = ("parts", "_small", "_splice_min")
+    __slots__ = ("_small", "_splice_min", "parts")
 
     def __init__(self, head: bytes, splice_min_bytes: int) -> None:
         self.parts: list[bytes | memoryview] = []

@@ -63,8 +63,9 @@ def test_assign_offsets_rewrites_base_offset_outside_the_crc() -> None:
     assert all(records.crc_ok(rewritten, h) for h in again)
     # everything but the rewritten fields is the client's bytes, untouched
     for old, new in zip(headers, again, strict=True):
-        assert rewritten[new.position + 16 : new.position + new.size] == (
-            data[old.position + 16 : old.position + old.size]
+        assert (
+            rewritten[new.position + 16 : new.position + new.size]
+            == (data[old.position + 16 : old.position + old.size])
         )
     assert [h.partition_leader_epoch for h in again] == [3, 3]
     assert all(records.crc_ok(rewritten, h) for h in again)
