@@ -13,9 +13,9 @@ Threads: a round is one ``SimpleQueue.put`` to a dedicated round thread, which s
 one file itself and the round's other files on helper threads at the same time
 (fdatasync releases the GIL; parallel syncs on one disk share journal commits), then
 wakes the event loop once with ``call_soon_threadsafe``. A ``ThreadPoolExecutor`` per
-round was measured slower: its ``submit`` takes locks the pool's workers also take, so
-the event loop regularly lost the GIL inside it (median 45 us, p90 up to 1 ms, max
-one 5 ms switch interval), about a third of the broker's GIL time on durable produce.
+round was measured slower: its ``submit`` took a median 45 us on the event loop, p90
+up to 1 ms, max about one 5 ms GIL switch interval (it takes locks the pool's workers
+also take), about a third of the broker's GIL time on durable produce.
 """
 
 from __future__ import annotations
