@@ -34,7 +34,7 @@ class _PartitionRead:
     error: ErrorCode
     high_watermark: int = -1
     log_start_offset: int = -1
-    records: bytes = b""
+    records: bytes | memoryview = b""
 
 
 def _leader_epoch_error(ctx: RequestContext, topic: str, partition: object) -> ErrorCode | None:
@@ -52,7 +52,7 @@ def _leader_epoch_error(ctx: RequestContext, topic: str, partition: object) -> E
     return None
 
 
-def _has_zstd(data: bytes) -> bool:
+def _has_zstd(data: bytes | memoryview) -> bool:
     """Fetch v0-9 consumers cannot read zstd (KIP-110): Kafka answers such fetches with
     UNSUPPORTED_COMPRESSION_TYPE instead of data they would fail on."""
     return any(h.compression == compression.ZSTD for h in records.iter_batches(data))
@@ -92,7 +92,7 @@ def _read_all(
                 continue
             try:
                 partition_log = ctx.broker.partition_log(topic.topic, partition.partition)
-                data = b""
+                data: bytes | memoryview = b""
                 if remaining > 0 or total == 0:
                     data = partition_log.read(
                         partition.fetch_offset,

@@ -17,11 +17,14 @@ from kio.static.protocol import Entity
 
 from broker.errors import ProtocolViolation
 from broker.protocol import messages
-from broker.protocol.framing import FrameBuffer, frame
+from broker.protocol.framing import Buffer, FrameBuffer, frame, frame_buffers
 from broker.protocol.guard import read_uvarint
 
 _HEADER = struct.Struct(">hhih")
 _CORRELATION = struct.Struct(">i")
+
+Outgoing = bytes | list[Buffer]
+"""An encoded response frame: one ``bytes``, or consecutive buffers to write in order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +45,7 @@ class Request:
     size: int
 
 
-def skip_tagged_fields(data: bytes, offset: int) -> int:
+def skip_tagged_fields(data: Buffer, offset: int) -> int:
     end = len(data)
     count, offset = read_uvarint(data, offset, end)
     for _ in range(count):
@@ -54,7 +57,7 @@ def skip_tagged_fields(data: bytes, offset: int) -> int:
     return offset
 
 
-def parse_request_header(data: bytes) -> tuple[RequestHeader, int]:
+def parse_request_header(data: Buffer) -> tuple[RequestHeader, int]:
     """Parse a request header; returns it and the offset where the body starts.
 
     For a version the codec does not know, only the v1 part is parsed (enough to answer
@@ -69,7 +72,7 @@ def parse_request_header(data: bytes) -> tuple[RequestHeader, int]:
         end = offset + client_id_len
         if end > len(data):
             raise ProtocolViolation("truncated client_id in request header")
-        client_id = data[offset:end].decode("utf-8", errors="replace")
+        client_id = str(data[offset:end], "utf-8", "replace")
         offset = end
     elif client_id_len != -1:
         raise ProtocolViolation(f"invalid client_id length {client_id_len}")
@@ -102,7 +105,8 @@ class KafkaConnection:
 
     def next_frame(self) -> bytes | None:
         """The next whole frame, unparsed: a raw SASL token after SaslHandshake v0."""
-        return self._frames.next_frame()
+        token = self._frames.next_frame()
+        return None if token is None else bytes(token)
 
     def next_request(self) -> Request | None:
         """The next whole request, or None until more data arrives.
@@ -125,9 +129,15 @@ class KafkaConnection:
         return Request(header, body, len(data))
 
     @staticmethod
-    def send(header: RequestHeader, response: Entity) -> bytes:
-        """Encode a response frame. ApiVersions always uses response header v0."""
+    def send(header: RequestHeader, response: Entity) -> Outgoing:
+        """Encode a response frame. ApiVersions always uses response header v0.
+
+        A response carrying record sets (Fetch) comes back as a list of consecutive
+        buffers in which the record sets are the very objects the handler read from the
+        log, never copied; anything else as one ``bytes``."""
         prefix = _CORRELATION.pack(header.correlation_id)
         if response.__flexible__ and header.api_key != messages.API_VERSIONS_KEY:
             prefix += b"\x00"  # response header v1: no tagged fields
+        if messages.has_records(type(response)):
+            return frame_buffers(messages.encode_body_buffers(response, prefix))
         return frame(prefix + messages.encode_body(response))

@@ -16,6 +16,7 @@ from typing import Any
 from kio.index import load_payload_module, load_request_schema, load_response_schema
 from kio.schema.index import api_key_map, schema_name_map
 from kio.serial import entity_reader, entity_writer
+from kio.serial._introspect import EntityField, EntityTupleField, classify_field
 from kio.static.constants import EntityType
 from kio.static.protocol import Entity
 
@@ -76,7 +77,7 @@ def _writer(entity_type: type[Entity]) -> Any:
     return entity_writer(entity_type)
 
 
-def decode_request(api_key: int, version: int, frame: bytes, offset: int) -> Entity:
+def decode_request(api_key: int, version: int, frame: bytes | memoryview, offset: int) -> Entity:
     """Decode a request body starting at ``offset``; trailing bytes are ignored (clients
     such as librdkafka send some)."""
     entity_type = request_type(api_key, version)
@@ -94,6 +95,60 @@ def encode_body(entity: Entity) -> bytes:
     buffer = io.BytesIO()
     _writer(type(entity))(buffer, entity)
     return buffer.getvalue()
+
+
+SPLICE_MIN_BYTES = 32 * 1024
+
+
+class _Gather:
+    """A write target for kio's writers that keeps each byte string of at least
+    ``splice_min_bytes`` (a record set: kio writes it with one ``write``, right after
+    its length) as a buffer of its own, and joins everything between them."""
+
+    __slots__ = ("_small", "_splice_min", "parts")
+
+    def __init__(self, head: bytes, splice_min_bytes: int) -> None:
+        self.parts: list[bytes | memoryview] = []
+        self._small = bytearray(head)
+        self._splice_min = splice_min_bytes
+
+    def write(self, data: bytes | memoryview) -> int:
+        if len(data) >= self._splice_min:
+            if self._small:
+                self.parts.append(bytes(self._small))
+                self._small.clear()
+            self.parts.append(data)
+        else:
+            self._small += data
+        return len(data)
+
+    def finish(self) -> list[bytes | memoryview]:
+        if self._small or not self.parts:
+            self.parts.append(bytes(self._small))
+        return self.parts
+
+
+def encode_body_buffers(
+    entity: Entity, head: bytes = b"", *, splice_min_bytes: int = SPLICE_MIN_BYTES
+) -> list[bytes | memoryview]:
+    """``head + encode_body(entity)`` as consecutive buffers in which every byte string
+    of at least ``splice_min_bytes`` (record sets) is the entity's own object, not a
+    copy: the same bytes, for a transport to write one by one."""
+    gather = _Gather(head, splice_min_bytes)
+    _writer(type(entity))(gather, entity)
+    return gather.finish()
+
+
+@cache
+def has_records(entity_type: type) -> bool:
+    """Does the entity (or any entity nested in it) carry a ``records`` field?"""
+    for field in dataclasses.fields(entity_type):
+        if field.metadata.get("kafka_type") == "records":
+            return True
+        kind = classify_field(field)
+        if isinstance(kind, EntityField | EntityTupleField) and has_records(kind.type_):
+            return True
+    return False
 
 
 def encode_request_body(entity: Entity) -> bytes:

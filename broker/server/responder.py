@@ -17,9 +17,11 @@ import contextlib
 import logging
 from collections.abc import Awaitable
 
+from broker.protocol.connection import Outgoing
+
 log = logging.getLogger(__name__)
 
-Pending = bytes | None | Awaitable[bytes | None]
+Pending = Outgoing | None | Awaitable[Outgoing | None]
 
 
 class Responder:
@@ -34,10 +36,24 @@ class Responder:
     def idle(self) -> bool:
         return self._outstanding == 0
 
-    def write_now(self, payload: bytes | None) -> None:
-        """The common case: nothing pending ahead of this response."""
-        if payload:
-            self._writer.write(payload)
+    async def _write(self, payload: Outgoing) -> None:
+        if type(payload) is not list:
+            self._writer.write(payload)  # type: ignore[arg-type]
+            return
+        # A Fetch response as buffers, record sets among them: each is written on its
+        # own, and only into an empty transport buffer, so the transport sends it
+        # straight from the log's bytes and copies at most the part the socket did not
+        # take (it would copy the whole of any write made while it holds data, and
+        # 3.11's writelines joins everything first).
+        transport = self._writer.transport
+        for part in payload:
+            if transport.get_write_buffer_size():
+                transport.set_write_buffer_limits(high=0)  # drain() now waits until empty
+                try:
+                    await self._writer.drain()
+                finally:
+                    transport.set_write_buffer_limits()
+            self._writer.write(part)
 
     async def put(self, item: Pending) -> None:
         """Queue a response (bytes, None for no response, or an awaitable of either)."""
@@ -50,7 +66,8 @@ class Responder:
 
     async def submit(self, item: Pending) -> None:
         if self.idle and not isinstance(item, Awaitable):
-            self.write_now(item)
+            if item:  # the common case: nothing pending ahead of this response
+                await self._write(item)
         else:
             await self.put(item)
 
@@ -60,7 +77,7 @@ class Responder:
                 item = await self._queue.get()
                 payload = await item if isinstance(item, Awaitable) else item
                 if payload:
-                    self._writer.write(payload)
+                    await self._write(payload)
                 self._outstanding -= 1
                 self._queue.task_done()
                 if self._queue.empty():

@@ -216,4 +216,5 @@ class BrokerState:
         return partition_log
 
     def close(self) -> None:
+        self.flusher.close()
         self.logs.close()

@@ -199,7 +199,13 @@ class PartitionLog:
         return sum(segment.size for segment in self.segments)
 
     # -- writes -------------------------------------------------------------------
-    def append(self, data: bytes, headers: list[records.BatchHeader], *, leader_epoch: int) -> int:
+    def append(
+        self,
+        data: bytes | bytearray | memoryview,
+        headers: list[records.BatchHeader],
+        *,
+        leader_epoch: int,
+    ) -> int:
         """Assign offsets to validated batches and append them; returns the base offset.
 
         An idempotent batch (producer_id >= 0) is checked against the producer state
@@ -230,7 +236,7 @@ class PartitionLog:
                 )
                 return duplicate.first_offset
         base_offset = self.log_end_offset
-        buffer, _next = records.assign_offsets(data, headers, base_offset, leader_epoch)
+        parts, _next = records.assign_offsets(data, headers, base_offset, leader_epoch)
         batches = []
         offset = base_offset
         for header in headers:
@@ -241,10 +247,11 @@ class PartitionLog:
             offset = last + 1
         active = self.segments[-1]
         incoming_timestamp = max(h.max_timestamp for h in headers)
-        if self._should_roll(active, len(buffer), incoming_timestamp):
+        incoming = sum(header.size for header in headers)
+        if self._should_roll(active, incoming, incoming_timestamp):
             active = self._roll()
         try:
-            active.append(buffer, batches)
+            active.append(parts, batches)
         except OSError as exc:
             log.error("%s-%d: append failed, log unchanged: %s", self.topic, self.partition, exc)
             raise BrokerError(ErrorCode.kafka_storage_error, f"write failed: {exc}") from exc
@@ -291,6 +298,20 @@ class PartitionLog:
         """fdatasync the active segment (sealed segments were flushed when sealed)."""
         self.segments[-1].flush()
         self.mark_flushed()
+
+    def unsynced_segments(self) -> list[Segment]:
+        """Segments holding bytes no completed fdatasync covers, newest first: the
+        active one and any sealed since the last sync. Sealed segments are synced in
+        roll order (one background thread), so the walk stops at the newest sealed
+        segment already synced."""
+        active = self.segments[-1]
+        found = []
+        for segment in reversed(self.segments):
+            if segment.unsynced:
+                found.append(segment)
+            elif segment is not active:
+                break
+        return found
 
     def mark_flushed(self) -> None:
         """Record that everything appended so far is on stable storage."""
@@ -360,7 +381,7 @@ class PartitionLog:
         log.info("%s-%d: retention deleted %s", self.topic, self.partition, segment.path.name)
 
     # -- reads --------------------------------------------------------------------
-    def read(self, offset: int, max_bytes: int) -> bytes:
+    def read(self, offset: int, max_bytes: int) -> bytes | memoryview:
         """Whole batches from the one holding ``offset``; raises OFFSET_OUT_OF_RANGE."""
         if offset < self._log_start_offset or offset > self.log_end_offset:
             raise BrokerError(

@@ -24,7 +24,8 @@ Crash policy
 Thread-safety
     None: one event loop owns a segment. Reads use ``pread`` and never move the file
     position; appends use ``O_APPEND``. ``flush`` of a segment that no longer takes
-    appends may run on another thread.
+    appends, and ``flush_data`` of any segment, may run on another thread (an append
+    meanwhile is covered by the next ``flush_data``: :attr:`unsynced` stays true).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from __future__ import annotations
 import os
 import struct
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +48,7 @@ TIME_INDEX_SUFFIX = ".timeindex"
 _PEEK = struct.Struct(">qi")  # base_offset, batch_length
 _LAST_DELTA = struct.Struct(">i")
 _MAX_TIMESTAMP = struct.Struct(">q")
+_IOV_MAX = os.sysconf("SC_IOV_MAX") if hasattr(os, "sysconf") else 16
 
 
 def segment_name(base_offset: int) -> str:
@@ -104,6 +106,10 @@ class Segment:
             self.truncated_bytes = self._rebuild()
         else:
             self._open_tail()
+        # Size when the last completed fdatasync began. What a segment holds when opened
+        # counts as synced: acknowledged durable writes were synced before their answer,
+        # and the next append's fdatasync covers the whole file anyway.
+        self._synced_size = self.size
 
     # -- opening ------------------------------------------------------------------
     def _rebuild(self) -> int:
@@ -214,17 +220,24 @@ class Segment:
         return int(os.fstat(self._fd).st_mtime * 1000)
 
     # -- writes -------------------------------------------------------------------
-    def append(self, data: bytes | bytearray, batches: list[AppendedBatch]) -> None:
-        """Append batches whose offsets are already assigned."""
+    def append(
+        self, parts: Sequence[bytes | bytearray | memoryview], batches: list[AppendedBatch]
+    ) -> None:
+        """Append batches whose offsets are already assigned, given as consecutive
+        buffers (one ``writev``, so the records are not joined in memory first)."""
         start = self.size
+        size = sum(len(part) for part in parts)
         try:
-            written = os.write(self._fd, data)
-            if written != len(data):
-                raise OSError(f"short write: {written} of {len(data)} bytes")
+            if len(parts) <= _IOV_MAX:
+                written = os.writev(self._fd, parts)
+            else:
+                written = os.write(self._fd, b"".join(parts))
+            if written != size:
+                raise OSError(f"short write: {written} of {size} bytes")
         except OSError:
             os.ftruncate(self._fd, start)
             raise
-        self.size = start + len(data)
+        self.size = start + size
         for batch in batches:
             self._track(
                 start + batch.position,
@@ -246,13 +259,21 @@ class Segment:
                 self.max_timestamp, self.max_timestamp_batch_offset - self.base_offset
             )
 
+    @property
+    def unsynced(self) -> bool:
+        """Does the log file hold bytes that no completed fdatasync has covered?"""
+        return self.size != self._synced_size
+
     def flush_data(self) -> None:
         """fdatasync the log file only: what acknowledged durability needs (the indexes
         are derived data, rebuilt from the log after a crash)."""
+        size = self.size  # every byte appended before the fdatasync starts is covered
         os.fdatasync(self._fd)
+        if size > self._synced_size:
+            self._synced_size = size
 
     def flush(self) -> None:
-        os.fdatasync(self._fd)
+        self.flush_data()
         self.offset_index.flush()
         self.time_index.flush()
 
@@ -271,9 +292,10 @@ class Segment:
                 return location
         return None
 
-    def read(self, offset: int, max_bytes: int) -> bytes:
+    def read(self, offset: int, max_bytes: int) -> bytes | memoryview:
         """Whole batches starting with the one containing ``offset``: as many as fit in
-        ``max_bytes``, but always at least one (so a consumer can progress)."""
+        ``max_bytes``, but always at least one (so a consumer can progress). One
+        ``pread``; a read cut short to whole batches is a view of it, not a copy."""
         first = self.locate(offset)
         if first is None:
             return b""
@@ -292,7 +314,7 @@ class Segment:
             last_offset = base_offset + _LAST_DELTA.unpack_from(chunk, end + 23)[0]
             end += size
         self._read_hint = (last_offset + 1, first.position + end)
-        return chunk[:end] if end < limit else chunk
+        return memoryview(chunk)[:end] if end < limit else chunk
 
     def batches_from_timestamp(self, timestamp: int) -> BatchLocation | None:
         """The first batch whose max_timestamp is at or after ``timestamp``."""

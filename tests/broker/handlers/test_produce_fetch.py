@@ -61,6 +61,43 @@ def fetch_request(
     )
 
 
+def fetch_at_version(version: int, topic: str, partitions: list[int]) -> object:
+    """A Fetch request of any version, from offset 0 of ``partitions``."""
+    from broker.protocol import messages
+
+    module = messages.request_module(1, version)
+    return messages.build(
+        messages.request_type(1, version),
+        replica_id=-1,
+        max_wait=datetime.timedelta(0),
+        min_bytes=1,
+        max_bytes=1 << 24,
+        isolation_level=0,
+        session_id=0,
+        session_epoch=-1,
+        topics=(
+            messages.build(
+                module.FetchTopic,
+                topic=topic,
+                partitions=tuple(
+                    messages.build(
+                        module.FetchPartition,
+                        partition=p,
+                        current_leader_epoch=-1,
+                        fetch_offset=0,
+                        last_fetched_epoch=-1,
+                        log_start_offset=-1,
+                        partition_max_bytes=1 << 22,
+                    )
+                    for p in partitions
+                ),
+            ),
+        ),
+        forgotten_topics_data=(),
+        rack_id="",
+    )
+
+
 def ensure_topic(wire: KafkaWire, topic: str) -> None:
     wire.request(
         metadata_v12.MetadataRequest(
@@ -175,8 +212,6 @@ def test_fetch_honours_partition_and_request_max_bytes_in_whole_batches(
 def test_fetch_below_v10_is_refused_zstd_data_it_could_not_read(
     wire: KafkaWire, topic_name: str
 ) -> None:
-    from kio.schema.fetch.v9 import request as fetch_v9
-
     from broker.protocol import compression, record_codec
 
     ensure_topic(wire, topic_name)
@@ -185,32 +220,7 @@ def test_fetch_below_v10_is_refused_zstd_data_it_could_not_read(
     )
     produce_to(wire, topic_name, 0, zstd_batch)
 
-    old = wire.request(
-        fetch_v9.FetchRequest(
-            replica_id=-1,
-            max_wait=datetime.timedelta(0),
-            min_bytes=1,
-            max_bytes=1 << 20,
-            isolation_level=0,
-            session_id=0,
-            session_epoch=-1,
-            topics=(
-                fetch_v9.FetchTopic(
-                    topic=topic_name,
-                    partitions=(
-                        fetch_v9.FetchPartition(
-                            partition=0,
-                            current_leader_epoch=-1,
-                            fetch_offset=0,
-                            log_start_offset=-1,
-                            partition_max_bytes=1 << 20,
-                        ),
-                    ),
-                ),
-            ),
-            forgotten_topics_data=(),
-        )
-    )
+    old = wire.request(fetch_at_version(9, topic_name, [0]))
     assert old.responses[0].partitions[0].error_code == ErrorCode.unsupported_compression_type
     (current,) = fetch_partitions(
         wire, topic_name, [0], max_bytes=1 << 20, partition_max_bytes=1 << 20
@@ -218,3 +228,34 @@ def test_fetch_below_v10_is_refused_zstd_data_it_could_not_read(
     assert current.error_code == ErrorCode.none
     # the same batch, but for the broker-assigned base offset and leader epoch (bytes 0-16)
     assert current.records[16:] == zstd_batch[16:]
+
+
+def test_large_multi_partition_fetches_arrive_intact_in_every_version(
+    wire: KafkaWire, topic_name: str
+) -> None:
+    """Record sets this large are written to the socket as buffers of their own (not
+    copied into the response): every version must still frame and decode exactly."""
+    create(wire, topic_name, partitions=3)
+    produced = {}
+    for partition in range(3):
+        batches = [
+            record_batch([(b"k", bytes([partition, 7]) * 30_000)]),
+            record_batch([(b"k", b"small")]),
+        ]
+        for batch in batches:
+            produce_to(wire, topic_name, partition, batch)
+        produced[partition] = batches
+    for version in range(4, 13):
+        response = wire.request(fetch_at_version(version, topic_name, [0, 1, 2, 3]))
+        (topic,) = response.responses  # type: ignore[attr-defined]
+        *found, missing = topic.partitions
+        assert missing.error_code == ErrorCode.unknown_topic_or_partition
+        for partition in found:
+            assert partition.error_code == ErrorCode.none, version
+            got = [
+                partition.records[h.position : h.position + h.size]
+                for h in records.iter_batches(partition.records)
+            ]
+            expected = produced[partition.partition_index]
+            assert [b[16:] for b in got] == [b[16:] for b in expected], version
+            assert [h.base_offset for h in records.iter_batches(partition.records)] == [0, 1]

@@ -54,9 +54,18 @@ def test_validate_rejects_control_batches_from_clients() -> None:
 def test_assign_offsets_rewrites_base_offset_outside_the_crc() -> None:
     data = record_batch([(b"a", b"1"), (b"b", b"2")]) + record_batch([(b"c", b"3")])
     headers = records.validate_produce_batches(data, max_message_bytes=1 << 20)
-    rewritten, next_offset = records.assign_offsets(data, headers, 40, leader_epoch=3)
+    parts, next_offset = records.assign_offsets(data, headers, 40, leader_epoch=3)
+    rewritten = b"".join(parts)
     assert next_offset == 43
     again = list(records.iter_batches(rewritten))
     assert [h.base_offset for h in again] == [40, 42]
+    assert [h.partition_leader_epoch for h in again] == [3, 3]
+    assert all(records.crc_ok(rewritten, h) for h in again)
+    # everything but the rewritten fields is the client's bytes, untouched
+    for old, new in zip(headers, again, strict=True):
+        assert (
+            rewritten[new.position + 16 : new.position + new.size]
+            == (data[old.position + 16 : old.position + old.size])
+        )
     assert [h.partition_leader_epoch for h in again] == [3, 3]
     assert all(records.crc_ok(rewritten, h) for h in again)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import pytest
@@ -37,6 +38,15 @@ def ssl_login(broker: SecureBroker, listener: str = "SSL", *, certificate: bool 
 @pytest.mark.parametrize("client", sorted(ROUND_TRIPS))
 def test_produce_and_consume_over_tls(secure_broker: SecureBroker, client: str) -> None:
     ROUND_TRIPS[client](ssl_login(secure_broker))
+
+
+@pytest.mark.parametrize("client", sorted(ROUND_TRIPS))
+def test_a_fetch_of_a_large_record_set_arrives_intact_over_tls(
+    secure_broker: SecureBroker, client: str
+) -> None:
+    # Record sets of 32 KiB and more are written to the transport as buffers of their
+    # own, waiting for it to drain in between; TLS splits them into many records.
+    ROUND_TRIPS[client](ssl_login(secure_broker), value=os.urandom(300_000))
 
 
 @pytest.mark.parametrize("client", ["confluent", "kafka-python"])

@@ -122,11 +122,11 @@ def test_failed_write_leaves_the_log_unchanged(
     size_before = log.size_bytes
     real_write = os.write
 
-    def full_disk(fd: int, data: bytes) -> int:
-        real_write(fd, bytes(data)[:10])  # a partial write, then the disk is full
+    def full_disk(fd: int, parts: list[bytes]) -> int:
+        real_write(fd, b"".join(parts)[:10])  # a partial write, then the disk is full
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(os, "write", full_disk)
+    monkeypatch.setattr(os, "writev", full_disk)
     with pytest.raises(BrokerError) as info:
         append(log, b"b")
     assert info.value.code == ErrorCode.kafka_storage_error
