@@ -48,7 +48,14 @@ from broker.errors import BrokerError, ErrorCode
 from broker.protocol import record_codec, records
 from broker.storage.log_config import LogConfig
 from broker.storage.producer_state import ProducerStateManager
-from broker.storage.segment import CLEANED_SUFFIX, SUFFIX, AppendedBatch, BatchLocation, Segment
+from broker.storage.segment import (
+    CLEANED_SUFFIX,
+    SUFFIX,
+    AppendedBatch,
+    BatchLocation,
+    Segment,
+    sync_directory,
+)
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +99,9 @@ class PartitionLog:
         self._background = background or (lambda work: work())
         self._unflushed_messages = 0
         self.last_flush_ms = _now_ms()
-        directory.mkdir(parents=True, exist_ok=True)
+        if not directory.exists():
+            directory.mkdir(parents=True)
+            sync_directory(directory.parent)  # the partition survives a power loss
         self._write_partition_metadata()
         self.segments: list[Segment] = self._open_segments(clean_shutdown)
         self._log_start_offset = self._load_log_start_offset()
@@ -148,12 +157,16 @@ class PartitionLog:
         return segments
 
     def _new_segment(self, base_offset: int) -> Segment:
-        return Segment(
+        """A new, empty segment; its name is made durable before anything is appended,
+        so an fdatasync of its data later covers an acknowledged write fully."""
+        segment = Segment(
             self.directory,
             base_offset,
             index_interval_bytes=self.config.index_interval_bytes,
             recover=True,
         )
+        sync_directory(self.directory)
+        return segment
 
     def _load_producer_state(self) -> None:
         """Newest snapshot, then replay the idempotent batches written after it."""

@@ -51,6 +51,16 @@ _MAX_TIMESTAMP = struct.Struct(">q")
 _IOV_MAX = os.sysconf("SC_IOV_MAX") if hasattr(os, "sysconf") else 16
 
 
+def sync_directory(directory: Path) -> None:
+    """fsync a directory, so the names of files just created in it survive a power
+    loss (an fdatasync of a file does not persist its directory entry)."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def segment_name(base_offset: int) -> str:
     return f"{base_offset:020d}{SUFFIX}"
 

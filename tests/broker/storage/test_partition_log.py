@@ -147,3 +147,27 @@ def test_even_a_clean_open_never_appends_after_a_partial_batch(tmp_path: Path) -
     reopened = open_log(tmp_path / "t-0", clean=True)
     assert append(reopened, b"b") == 1
     assert offsets_in(reopened.read(0, 1 << 20)) == [0, 1]
+
+
+def test_new_partition_and_segment_names_are_synced_before_any_append(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An fdatasync of a segment does not persist its directory entry: the directory
+    must be fsync'd when the file is created, or a power loss could drop a whole new
+    segment of acknowledged records. (Observes the real fsync calls; they still run.)"""
+    synced: list[int] = []
+    real_fsync = os.fsync
+
+    def observed_fsync(fd: int) -> None:
+        synced.append(os.fstat(fd).st_ino)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", observed_fsync)
+    log = open_log(tmp_path / "t-0", segment_bytes=300)
+    partition_dir = (tmp_path / "t-0").stat().st_ino
+    assert tmp_path.stat().st_ino in synced  # the new partition directory's name
+    assert partition_dir in synced  # the first segment's name
+    synced.clear()
+    while len(log.segments) == 1:
+        append(log, b"x" * 100)
+    assert partition_dir in synced  # the rolled-to segment's name, before its first append
