@@ -3,6 +3,7 @@
     python bench/run.py --quick     # smoke check, about a minute
     python bench/run.py             # full run (~10 s per workload, 2 GB memory run)
     python bench/run.py --memory-gb 5 --targets headwater,headwater-async,tansu
+    python bench/run.py --repeat 5  # each throughput workload 5 times: medians and ranges
 
 Targets (``--targets``): ``headwater`` (topics created with ``flush.mode=durable``: acks=all
 waits for a group-commit fdatasync), ``headwater-async`` (Headwater's default mode:
@@ -11,7 +12,9 @@ Headwater target is compared with Tansu: ratios are Headwater/Tansu (throughput:
 1 is better; latency: below 1 is better).
 
 Phases, in order: throughput (produce, then consume of what was produced, for each record
-size and partition count; targets interleaved per workload), latency (paced producer,
+size and partition count; targets interleaved per workload; with ``--repeat N`` each
+workload runs N times, the targets' order rotated per repetition, and the tables give
+medians, ranges and the median of the per-repetition ratios), latency (paced producer,
 consumer in another process), memory (a fresh Headwater, long produce, RSS samples),
 profiles (a fresh Headwater under py-spy during a produce and a consume workload).
 Everything is written to ``--out`` (default ``bench/results/<UTC time>/``): results.md,
@@ -106,6 +109,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--sizes", default="100,1024", help="record value sizes, bytes")
     p.add_argument("--partitions", default="1,8", help="partition counts of throughput topics")
+    p.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run each throughput workload N times (targets interleaved, order rotated per "
+        "repetition, a fresh topic each time); report medians and min-max ranges",
+    )
     p.add_argument("--latency-rates", default="50,5", help="paced rates, MB/s")
     p.add_argument("--latency-size", type=int, default=1024)
     p.add_argument("--latency-partitions", type=int, default=1)
@@ -150,6 +160,17 @@ def apply_defaults(args: argparse.Namespace) -> None:
     for key, value in defaults.items():
         if getattr(args, key) is None:
             setattr(args, key, value)
+    if args.repeat < 1:
+        raise SystemExit("--repeat must be at least 1")
+
+
+def rotated(targets: list[str], rep: int) -> list[str]:
+    """The targets' order in repetition ``rep`` (0-based): rotated right by ``rep``, so
+    no target always runs first (rep 0: a, b, c; rep 1: c, a, b; rep 2: b, c, a)."""
+    if not targets:
+        return targets
+    k = rep % len(targets)
+    return targets[len(targets) - k :] + targets[: len(targets) - k]
 
 
 class Run:
@@ -185,6 +206,8 @@ class Run:
                 shutil.rmtree(self.work_root, ignore_errors=True)
             raise BenchError(f"cannot get Headwater {args.headwater_ref}: {exc}") from exc
         self.results: dict[str, dict[str, Any]] = {t: {} for t in self.targets}
+        # Every repetition of every throughput workload, in repetition order.
+        self.runs: dict[str, dict[str, list[dict[str, Any]]]] = {t: {} for t in self.targets}
         self.flush_modes: dict[str, str] = {}
         self.peak_rss: dict[str, float] = {}
         self.memory_result: dict[str, Any] | None = None
@@ -252,30 +275,72 @@ class Run:
                 pkey = f"produce {size_label(size)}, {parts} partition{'s' * (parts > 1)}"
                 ckey = "consume" + pkey[len("produce") :]
                 self.throughput_keys += [pkey, ckey]
-                for t, broker in brokers.items():
-                    topic = f"tp-{size}-{parts}"
-                    try:
-                        mode = create_topic(broker, topic, parts)
-                        self.flush_modes.setdefault(t, mode)
-                        self.log(f"[{t}] {pkey} (flush.mode: {mode}) ...")
-                        r = produce_throughput(
-                            broker, topic, size=size, seconds=args.seconds,
-                            max_bytes=int(args.max_mb * MB), settings=self.settings,
+                for rep in range(args.repeat):
+                    order = rotated(list(brokers), rep)
+                    for t in order:
+                        self.throughput_once(
+                            t, brokers[t], size=size, parts=parts, rep=rep,
+                            position=order.index(t) + 1, keys=(pkey, ckey),
                         )  # fmt: skip
-                        self.results[t][pkey] = r
-                        self.log(f"    {r['mb_per_s']} MB/s, {r['records_per_s']:,} rec/s")
-                        self.log(f"[{t}] {ckey} ...")
-                        r = consume_throughput(
-                            broker, topic, partitions=parts, size=size,
-                            seconds=args.seconds, settings=self.settings,
-                        )  # fmt: skip
-                        self.results[t][ckey] = r
-                        self.log(f"    {r['mb_per_s']} MB/s, {r['records_per_s']:,} rec/s")
-                    except BenchError as exc:
-                        self.fail(t, [pkey, ckey], exc)
-                        broker.check_alive()  # a dead broker ends the run
-                    finally:
-                        delete_topic(broker, topic)
+
+    def throughput_once(
+        self,
+        t: str,
+        broker: Broker,
+        *,
+        size: int,
+        parts: int,
+        rep: int,
+        position: int,
+        keys: tuple[str, str],
+    ) -> None:
+        """One repetition of a produce-then-consume workload on a fresh topic."""
+        args = self.args
+        pkey, ckey = keys
+        topic = f"tp-{size}-{parts}-r{rep + 1}"
+        tag = f" (repetition {rep + 1}/{args.repeat})" if args.repeat > 1 else ""
+        try:
+            mode = create_topic(broker, topic, parts)
+            self.flush_modes.setdefault(t, mode)
+            self.log(f"[{t}] {pkey}{tag} (flush.mode: {mode}) ...")
+            r = produce_throughput(
+                broker, topic, size=size, seconds=args.seconds,
+                max_bytes=int(args.max_mb * MB), settings=self.settings,
+            )  # fmt: skip
+            self.record(t, pkey, r, rep, position)
+            self.log(f"    {r['mb_per_s']} MB/s, {r['records_per_s']:,} rec/s")
+            self.log(f"[{t}] {ckey}{tag} ...")
+            r = consume_throughput(
+                broker, topic, partitions=parts, size=size,
+                seconds=args.seconds, settings=self.settings,
+            )  # fmt: skip
+            self.record(t, ckey, r, rep, position)
+            self.log(f"    {r['mb_per_s']} MB/s, {r['records_per_s']:,} rec/s")
+        except BenchError as exc:
+            error = self.fail(t, pkey + tag, exc)
+            for key in keys:
+                if len(self.runs[t].get(key, [])) <= rep:  # no result in this repetition
+                    self.record(t, key, error, rep, position)
+            broker.check_alive()  # a dead broker ends the run
+        finally:
+            delete_topic(broker, topic)
+
+    def record(self, t: str, key: str, r: dict[str, Any], rep: int, position: int) -> None:
+        """Keep one repetition's result and bring the reported figures up to date (so a
+        run aborted part-way still reports what it measured)."""
+        if self.args.repeat == 1:  # results as before --repeat existed
+            self.runs[t][key] = [r]
+            self.results[t][key] = r
+            return
+        self.runs[t].setdefault(key, []).append({"repetition": rep + 1, "position": position, **r})
+        self.results[t][key] = report.summarize_runs(self.runs[t][key])
+        if self.ref:
+            for hw in self.hw_targets:
+                if key in self.results[hw] and key in self.runs[self.ref]:
+                    self.results[hw][key]["ratio"] = {
+                        "to": self.ref,
+                        **report.summarize_ratios(self.runs[hw][key], self.runs[self.ref][key]),
+                    }
 
     def latency(self, brokers: dict[str, Broker]) -> None:
         args = self.args
@@ -300,16 +365,16 @@ class Run:
                         f"p99 {r['p99_ms']} ms"
                     )
                 except BenchError as exc:
-                    self.fail(t, [key], exc)
+                    self.results[t].setdefault(key, self.fail(t, key, exc))
                     broker.check_alive()
                 finally:
                     delete_topic(broker, topic)
 
-    def fail(self, target: str, keys: list[str], exc: Exception) -> None:
+    def fail(self, target: str, label: str, exc: Exception) -> dict[str, Any]:
+        """Log and note a failed workload; returns the result to record for it."""
         self.log(f"[{target}] FAILED: {exc}")
-        for key in keys:
-            self.results[target].setdefault(key, {"error": str(exc).splitlines()[0]})
-        self.notes.append(f"{target}: {keys[0]}: {str(exc).splitlines()[0]}")
+        self.notes.append(f"{target}: {label}: {str(exc).splitlines()[0]}")
+        return {"error": str(exc).splitlines()[0]}
 
     def memory(self) -> None:
         if not self.hw_targets:
@@ -379,6 +444,21 @@ class Run:
 
     # ------------------------------------------------------------ report
 
+    def repeat_note(self) -> str:
+        n = self.args.repeat
+        if n == 1:
+            return ""
+        ratios = (
+            "; ratio columns: median (min-max) of the MB/s ratios computed within each repetition"
+            if self.ref and self.hw_targets
+            else ""
+        )
+        return (
+            f" Each workload ran {n} times, a fresh topic each time, the targets' order "
+            f"rotated per repetition. MB/s and rec/s: median (min-max) over the {n} "
+            f"repetitions; CPU: medians{ratios}. results.json holds every repetition."
+        )
+
     def markdown(self, facts: dict[str, str], command: str) -> str:
         from bench.profiling import summarize, summary_markdown
 
@@ -403,7 +483,8 @@ class Run:
                 "#### Throughput",
                 "",
                 f"Each workload: up to {self.args.seconds:g} s or {self.args.max_mb:g} MB. "
-                "`*`: some records were not delivered / not all were consumed in time.",
+                "`*`: some records were not delivered / not all were consumed in time."
+                + self.repeat_note(),
                 "",
                 report.throughput_markdown(
                     self.results, self.throughput_keys, self.hw_targets, self.ref
