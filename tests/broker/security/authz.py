@@ -20,6 +20,7 @@ from confluent_kafka.admin import (
     UserScramCredentialUpsertion,
 )
 
+from tests.broker.security.roundtrip import Login, confluent_config, kafka_python_config
 from tests.broker.tools.conftest import headwater_command
 from tests.support.broker import REPO_ROOT, BrokerProcess
 from tests.support.net import free_port
@@ -44,29 +45,21 @@ def headwater(*args: str, stdin: str | None = None) -> subprocess.CompletedProce
     )
 
 
+def login(bootstrap: str, user: str | None) -> Login:
+    """How ``user`` logs in (SASL/SCRAM); None: an anonymous PLAINTEXT client."""
+    if user is None:
+        return Login(bootstrap)
+    return Login(bootstrap, "SASL_PLAINTEXT", MECHANISM, user, password(user))
+
+
 def client_config(broker: BrokerProcess, user: str) -> dict[str, Any]:
     """librdkafka settings to log in as ``user``."""
-    return {
-        "bootstrap.servers": broker.bootstrap,
-        "security.protocol": "SASL_PLAINTEXT",
-        "sasl.mechanism": MECHANISM,
-        "sasl.username": user,
-        "sasl.password": password(user),
-    }
+    return confluent_config(login(broker.bootstrap, user))
 
 
-def kafka_python_login(bootstrap: str, user: str | None) -> dict[str, object]:
-    """kafka-python's / aiokafka's settings to log in as ``user`` (None: PLAINTEXT)."""
-    if user is None:
-        return {"bootstrap_servers": bootstrap}
-    return {
-        "bootstrap_servers": bootstrap,
-        "security_protocol": "SASL_PLAINTEXT",
-        "sasl_mechanism": MECHANISM,
-        "sasl_plain_username": user,
-        "sasl_plain_password": password(user),
-        "request_timeout_ms": 10000,
-    }
+def kafka_python_login(bootstrap: str, user: str | None) -> dict[str, Any]:
+    """kafka-python's settings to log in as ``user`` (aiokafka takes the same ones here)."""
+    return kafka_python_config(login(bootstrap, user))
 
 
 def login_properties(user: str) -> list[str]:
