@@ -16,6 +16,7 @@ from typing import Any
 from kio.index import load_response_schema
 from kio.records.schema import NewRecordBatch, Record, RecordHeader
 from kio.records.writers import write_new_batch
+from kio.schema.create_topics.v7 import request as create_v7
 from kio.schema.produce.v9 import request as produce_v9
 from kio.serial import entity_reader
 
@@ -86,6 +87,36 @@ class KafkaWire:
             return self.sock.recv(1) == b""
         except ConnectionResetError:
             return True
+
+
+def create_topics(
+    wire: KafkaWire,
+    name: str,
+    partitions: int = 3,
+    *,
+    replication: int = -1,
+    configs: dict[str, str] | None = None,
+    validate_only: bool = False,
+) -> Any:
+    """A CreateTopics v7 request for one topic; the whole response."""
+    return wire.request(
+        create_v7.CreateTopicsRequest(
+            topics=(
+                create_v7.CreatableTopic(
+                    name=name,
+                    num_partitions=partitions,
+                    replication_factor=replication,
+                    assignments=(),
+                    configs=tuple(
+                        create_v7.CreatableTopicConfig(name=k, value=v)
+                        for k, v in (configs or {}).items()
+                    ),
+                ),
+            ),
+            timeout=datetime.timedelta(seconds=10),
+            validate_only=validate_only,
+        )
+    )
 
 
 def produce_request(

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import datetime
 
-from kio.schema.create_topics.v7 import request as create_v7
 from kio.schema.delete_topics.v6 import request as delete_v6
 from kio.schema.errors import ErrorCode
 from kio.schema.metadata.v12 import request as metadata_v12
 
-from tests.support.wire import KafkaWire
+from tests.support.wire import KafkaWire, create_topics
 
 TIMEOUT = datetime.timedelta(seconds=10)
 
@@ -21,20 +20,13 @@ def create(
     replication: int = -1,
     validate_only: bool = False,
 ):
-    return wire.request(
-        create_v7.CreateTopicsRequest(
-            topics=(
-                create_v7.CreatableTopic(
-                    name=name,
-                    num_partitions=partitions,
-                    replication_factor=replication,
-                    assignments=(),
-                    configs=(create_v7.CreatableTopicConfig(name="retention.ms", value="60000"),),
-                ),
-            ),
-            timeout=TIMEOUT,
-            validate_only=validate_only,
-        )
+    return create_topics(
+        wire,
+        name,
+        partitions,
+        replication=replication,
+        configs={"retention.ms": "60000"},
+        validate_only=validate_only,
     ).topics[0]
 
 

@@ -13,13 +13,12 @@ from pathlib import Path
 import pytest
 from confluent_kafka import Consumer
 from kio.schema.create_topics.v5 import request as create_v5
-from kio.schema.create_topics.v7 import request as create_v7
 from kio.schema.metadata.v4 import request as metadata_v4
 
 from tests.support.broker import BrokerProcess
 from tests.support.clients import Record, confluent_create_topic, confluent_produce
 from tests.support.quotas import alter_quotas
-from tests.support.wire import KafkaWire
+from tests.support.wire import KafkaWire, create_topics
 
 THROTTLING_QUOTA_EXCEEDED = 89
 
@@ -101,23 +100,6 @@ def test_request_percentage_throttles_a_busy_client(quota_broker: BrokerProcess)
         assert other.request(request).throttle_time == datetime.timedelta(0)
 
 
-def _create_v7(wire: KafkaWire, name: str, partitions: int) -> object:
-    return wire.request(
-        create_v7.CreateTopicsRequest(
-            topics=(
-                create_v7.CreatableTopic(
-                    name=name,
-                    num_partitions=partitions,
-                    replication_factor=-1,
-                    assignments=(),
-                    configs=(),
-                ),
-            ),
-            validate_only=False,
-        )
-    )
-
-
 def test_controller_mutation_rate_is_strict_from_create_topics_v6(
     quota_broker: BrokerProcess,
 ) -> None:
@@ -125,11 +107,11 @@ def test_controller_mutation_rate_is_strict_from_create_topics_v6(
     first, second, third = (f"m-{uuid.uuid4().hex[:8]}" for _ in range(3))
     with KafkaWire("127.0.0.1", quota_broker.port, client_id="mutator") as wire:
         # Accepted while within the quota, even though it overshoots: 5 partitions.
-        response = _create_v7(wire, first, 5)
+        response = create_topics(wire, first, 5)
         assert response.topics[0].error_code == 0
         assert response.throttle_time > datetime.timedelta(0)
     with KafkaWire("127.0.0.1", quota_broker.port, client_id="mutator") as wire:
-        response = _create_v7(wire, second, 1)
+        response = create_topics(wire, second, 1)
         assert response.topics[0].error_code == THROTTLING_QUOTA_EXCEEDED
         assert response.topics[0].error_message == "The throttling quota has been exceeded."
         assert response.throttle_time > datetime.timedelta(0)
