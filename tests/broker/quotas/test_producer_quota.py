@@ -80,10 +80,12 @@ def test_a_producer_byte_rate_quota_holds_the_client_at_its_rate(broker: BrokerP
         # Warm-up: the quota's burst (11 s worth, Kafka's quota.window.num x size) is used
         # up and the broker has started throttling the limited client.
         wait_until(lambda: limited.throttles, timeout=60, what="the limited client to be throttled")
-        time.sleep(1.0)
-        start = time.monotonic()
-        time.sleep(10.0)  # the measured window itself, as the issue states it
+        # The window opens 1 s after the first throttle (the requests in flight then
+        # were sent before it) and lasts 10 s, as the issue states; this is the
+        # measurement's duration, not a wait for some condition.
+        start = time.monotonic() + 1.0
         end = start + 10.0
+        time.sleep(end - time.monotonic())
     finally:
         for pusher in (limited, free):
             pusher.stop.set()
