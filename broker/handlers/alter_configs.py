@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from broker.cluster.acls import AclOperation
 from broker.cluster.configs import ResourceType
-from broker.handlers.config_resources import alter_response, authorize_resource, check_resource
+from broker.handlers.config_resources import alter_response, authorized_resource
 from broker.handlers.context import RequestContext
 from broker.handlers.registry import api
 
@@ -24,9 +24,7 @@ async def handle(ctx: RequestContext, request: object) -> object:
     configs = ctx.broker.configs
 
     def alter(resource: object) -> None:
-        name = resource.resource_name  # type: ignore[attr-defined]
-        kind = check_resource(resource.resource_type, name)  # type: ignore[attr-defined]
-        authorize_resource(ctx, kind, name, AclOperation.ALTER_CONFIGS)
+        kind, name = authorized_resource(ctx, resource, AclOperation.ALTER_CONFIGS)
         new = {c.name: c.value for c in resource.configs}  # type: ignore[attr-defined]
         if kind == ResourceType.TOPIC:
             configs.alter_topic(name, new, validate_only=validate_only)

@@ -38,12 +38,15 @@ def check_resource(resource_type: int, resource_name: str) -> ResourceType:
     return kind
 
 
-def authorize_resource(
-    ctx: RequestContext, kind: ResourceType, name: str, operation: acls.AclOperation
-) -> None:
-    """Kafka's rule: ``operation`` (DESCRIBE_CONFIGS or ALTER_CONFIGS) on the topic
-    (TOPIC_AUTHORIZATION_FAILED), or on the cluster for a broker resource
+def authorized_resource(
+    ctx: RequestContext, resource: object, operation: acls.AclOperation
+) -> tuple[ResourceType, str]:
+    """A request resource's type and name, once :func:`check_resource` accepts it and the
+    client may ``operation`` (DESCRIBE_CONFIGS or ALTER_CONFIGS) it. Kafka's rule: on
+    the topic (TOPIC_AUTHORIZATION_FAILED), or on the cluster for a broker resource
     (CLUSTER_AUTHORIZATION_FAILED)."""
+    name: str = resource.resource_name  # type: ignore[attr-defined]
+    kind = check_resource(resource.resource_type, name)  # type: ignore[attr-defined]
     if kind == ResourceType.TOPIC:
         require(ctx, operation, acls.ResourceType.TOPIC, name, ErrorCode.topic_authorization_failed)
     else:
@@ -54,6 +57,7 @@ def authorize_resource(
             acls.CLUSTER_RESOURCE_NAME,
             ErrorCode.cluster_authorization_failed,
         )
+    return kind, name
 
 
 def each_resource(

@@ -16,7 +16,7 @@ import datetime
 from broker.cluster.acls import AclOperation
 from broker.cluster.configs import ConfigEntry, ResourceType
 from broker.errors import BrokerError, ErrorCode
-from broker.handlers.config_resources import authorize_resource, check_resource
+from broker.handlers.config_resources import authorized_resource
 from broker.handlers.context import RequestContext
 from broker.handlers.registry import api
 from broker.protocol.messages import build
@@ -43,13 +43,12 @@ def _entry(ctx: RequestContext, entry: ConfigEntry, synonyms: bool, documentatio
 
 
 def _describe(ctx: RequestContext, resource: object) -> list[ConfigEntry]:
-    kind = check_resource(resource.resource_type, resource.resource_name)  # type: ignore[attr-defined]
-    authorize_resource(ctx, kind, resource.resource_name, AclOperation.DESCRIBE_CONFIGS)  # type: ignore[attr-defined]
+    kind, name = authorized_resource(ctx, resource, AclOperation.DESCRIBE_CONFIGS)
     keys = resource.configuration_keys  # type: ignore[attr-defined]
     wanted = None if keys is None else set(keys)
     if kind == ResourceType.TOPIC:
-        return ctx.broker.configs.describe_topic(resource.resource_name, wanted)  # type: ignore[attr-defined]
-    return ctx.broker.configs.describe_broker(resource.resource_name, wanted)  # type: ignore[attr-defined]
+        return ctx.broker.configs.describe_topic(name, wanted)
+    return ctx.broker.configs.describe_broker(name, wanted)
 
 
 @api(key=32, min_version=1, max_version=4)

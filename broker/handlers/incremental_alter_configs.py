@@ -16,7 +16,7 @@ from broker.cluster.acls import AclOperation
 from broker.cluster.config_catalog import BROKER_CONFIGS, TOPIC_CONFIGS
 from broker.cluster.configs import ResourceType, apply_incremental
 from broker.errors import BrokerError, ErrorCode
-from broker.handlers.config_resources import alter_response, authorize_resource, check_resource
+from broker.handlers.config_resources import alter_response, authorized_resource
 from broker.handlers.context import RequestContext
 from broker.handlers.registry import api
 
@@ -28,9 +28,7 @@ async def handle(ctx: RequestContext, request: object) -> object:
     configs = ctx.broker.configs
 
     def alter(resource: object) -> None:
-        name = resource.resource_name  # type: ignore[attr-defined]
-        kind = check_resource(resource.resource_type, name)  # type: ignore[attr-defined]
-        authorize_resource(ctx, kind, name, AclOperation.ALTER_CONFIGS)
+        kind, name = authorized_resource(ctx, resource, AclOperation.ALTER_CONFIGS)
         names = Counter(c.name for c in resource.configs)  # type: ignore[attr-defined]
         if any(count > 1 for count in names.values()):
             raise BrokerError(ErrorCode.invalid_request, "Error due to duplicate config keys")
