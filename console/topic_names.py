@@ -1,29 +1,30 @@
-"""Kafka's rules for topic names (``org.apache.kafka.common.internals.Topic.validate``)."""
+"""Kafka's topic-name rules for forms and services, as Django ``ValidationError``s.
+
+The rules themselves live once, in the broker's pure module
+:mod:`broker.common.topic_names` (no IO, nothing of the server); this wrapper only
+turns its error into a form error whose ``code`` names the rule broken.
+"""
 
 from __future__ import annotations
 
-import re
-
 from django.core.exceptions import ValidationError
 
-MAX_NAME_LENGTH = 249
-_LEGAL = re.compile(r"[a-zA-Z0-9._-]+")
+from broker.common.topic_names import (
+    INTERNAL_TOPICS,
+    MAX_TOPIC_NAME_LENGTH,
+    InvalidTopicName,
+    is_internal,
+)
+from broker.common.topic_names import validate_topic_name as _validate
+
+MAX_NAME_LENGTH = MAX_TOPIC_NAME_LENGTH
+
+__all__ = ["INTERNAL_TOPICS", "MAX_NAME_LENGTH", "is_internal", "validate_topic_name"]
 
 
 def validate_topic_name(name: str) -> None:
-    """Raise ``ValidationError`` unless Kafka would accept ``name`` as a topic name."""
-    if not name:
-        raise ValidationError("A topic name cannot be empty.", code="empty")
-    if name in (".", ".."):
-        raise ValidationError("A topic name cannot be '.' or '..'.", code="reserved")
-    if len(name) > MAX_NAME_LENGTH:
-        raise ValidationError(
-            "A topic name can be at most %(max)d characters long (this one has %(length)d).",
-            code="too_long",
-            params={"max": MAX_NAME_LENGTH, "length": len(name)},
-        )
-    if not _LEGAL.fullmatch(name):
-        raise ValidationError(
-            "A topic name may contain only ASCII letters, digits, '.', '_' and '-'.",
-            code="illegal_chars",
-        )
+    """Raise ``ValidationError`` (with Kafka's message) unless Kafka accepts ``name``."""
+    try:
+        _validate(name)
+    except InvalidTopicName as exc:
+        raise ValidationError(exc.message, code=exc.reason) from exc

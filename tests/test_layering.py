@@ -15,9 +15,33 @@ FORBIDDEN = {
     "broker/protocol": ("asyncio", "socket", "broker.server", "broker.storage", "broker.handlers"),
     "broker/storage": ("asyncio", "socket", "broker.server", "broker.handlers"),
     "broker/cluster": ("asyncio", "socket", "broker.server", "broker.handlers", "broker.storage"),
+    "broker/common": (
+        "asyncio",
+        "socket",
+        "os",
+        "pathlib",
+        "broker.server",
+        "broker.storage",
+        "broker.handlers",
+        "broker.cluster",
+        "broker.coordinator",
+        "broker.security",
+    ),
     "broker/handlers": ("socket",),
     "broker/security": ("asyncio", "socket", "broker.server", "broker.handlers", "broker.storage"),
-    "console": ("broker.server", "broker.storage", "broker.handlers", "broker.cluster", "streams"),
+    # The console reaches the cluster over the Kafka protocol; of the broker it may use only
+    # the pure rules in broker.common (and the codec in broker.protocol).
+    "console": (
+        "broker.server",
+        "broker.storage",
+        "broker.handlers",
+        "broker.cluster",
+        "broker.coordinator",
+        "broker.security",
+        "broker.config",
+        "broker.supervisor",
+        "streams",
+    ),
 }
 
 # The ASGI entry point composes the console with the websocket routes of streams/.

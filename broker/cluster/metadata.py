@@ -27,7 +27,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -36,32 +35,10 @@ from typing import Protocol
 
 from broker.cluster.acls import AclBinding
 from broker.cluster.quotas import QuotaEntity, entity
+from broker.common.topic_names import validate_topic_name
 from broker.errors import BrokerError, ErrorCode
 
-MAX_TOPIC_NAME_LENGTH = 249
 PRODUCER_ID_BLOCK_SIZE = 1000
-_LEGAL_TOPIC = re.compile(r"^[a-zA-Z0-9._-]+$")
-
-
-def validate_topic_name(name: str) -> None:
-    """Kafka's topic name rules; raises INVALID_TOPIC_EXCEPTION with the reason."""
-    if not name:
-        raise BrokerError(
-            ErrorCode.invalid_topic_exception, "Topic name is illegal, it can't be empty"
-        )
-    if name in (".", ".."):
-        raise BrokerError(ErrorCode.invalid_topic_exception, 'Topic name cannot be "." or ".."')
-    if len(name) > MAX_TOPIC_NAME_LENGTH:
-        raise BrokerError(
-            ErrorCode.invalid_topic_exception,
-            f"Topic name is illegal, it can't be longer than {MAX_TOPIC_NAME_LENGTH} characters",
-        )
-    if not _LEGAL_TOPIC.match(name):
-        raise BrokerError(
-            ErrorCode.invalid_topic_exception,
-            f'Topic name "{name}" is illegal, it contains a character other than '
-            "ASCII alphanumerics, '.', '_' and '-'",
-        )
 
 
 @dataclass(slots=True)

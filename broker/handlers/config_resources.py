@@ -11,7 +11,7 @@ from typing import TypeVar
 
 from broker.cluster import acls
 from broker.cluster.configs import ResourceType
-from broker.cluster.metadata import validate_topic_name
+from broker.common.topic_names import validate_topic_name
 from broker.errors import BrokerError, ErrorCode
 from broker.handlers.authorization import require
 from broker.handlers.context import RequestContext

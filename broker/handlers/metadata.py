@@ -19,7 +19,8 @@ import datetime
 import logging
 
 from broker.cluster.acls import AclOperation, ResourceType
-from broker.cluster.metadata import TopicRecord, validate_topic_name
+from broker.cluster.metadata import TopicRecord
+from broker.common.topic_names import validate_topic_name
 from broker.errors import BrokerError, ErrorCode
 from broker.handlers.authorization import (
     AUTHORIZED_OPERATIONS_OMITTED,

@@ -15,12 +15,8 @@ import uuid
 from collections.abc import Mapping
 
 from broker.cluster.authorizer import build_authorizer
-from broker.cluster.metadata import (
-    FileMetadataStore,
-    TopicRecord,
-    plan_new_partitions,
-    validate_topic_name,
-)
+from broker.cluster.metadata import FileMetadataStore, TopicRecord, plan_new_partitions
+from broker.common.topic_names import validate_topic_name
 from broker.config import BrokerConfig
 from broker.coordinator.config import GroupCoordinatorConfig
 from broker.coordinator.coordinator import GroupCoordinator

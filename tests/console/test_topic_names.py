@@ -26,6 +26,7 @@ def test_validate_topic_name_accepts_legal_names(name: str) -> None:
         ("tab\t", "illegal_chars"),
         ("a/b", "illegal_chars"),
         ("a:b", "illegal_chars"),
+        ("orders\n", "illegal_chars"),
         ("naïve", "illegal_chars"),
         ("emoji🙂", "illegal_chars"),
     ],
