@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import os
 from functools import cache
 from types import ModuleType
 from typing import Any
@@ -21,7 +22,7 @@ from kio.static.constants import EntityType
 from kio.static.protocol import Entity
 
 from broker.errors import ProtocolViolation
-from broker.protocol.guard import check_lengths
+from broker.protocol.guard import check_lengths, is_nullable
 
 API_VERSIONS_KEY = 18
 
@@ -161,6 +162,22 @@ def _field_names(entity_type: type) -> frozenset[str]:
     return frozenset(f.name for f in dataclasses.fields(entity_type))
 
 
+@cache
+def _not_nullable(entity_type: type) -> frozenset[str]:
+    """Fields of this version that may not be None (tagged fields may: None omits them)."""
+    return frozenset(
+        f.name
+        for f in dataclasses.fields(entity_type)
+        if not is_nullable(f) and "tag" not in f.metadata
+    )
+
+
+STRICT_BUILD = os.environ.get("HEADWATER_STRICT_BUILD", "") not in ("", "0")
+"""``HEADWATER_STRICT_BUILD=1`` (the test suite sets it): :func:`build` refuses None for
+a field the schema says is not nullable, so a handler bug is caught where the response
+is built, naming the field, instead of as a TypeError deep in the encoder."""
+
+
 def build(entity_type: type[Any], /, **values: Any) -> Any:
     """Construct ``entity_type`` from the values this version of the schema has.
 
@@ -168,7 +185,15 @@ def build(entity_type: type[Any], /, **values: Any) -> Any:
     version lacks are dropped here, so the same handler code serves every version.
     """
     names = _field_names(entity_type)
-    return entity_type(**{k: v for k, v in values.items() if k in names})
+    kept = {k: v for k, v in values.items() if k in names}
+    if STRICT_BUILD:
+        nulls = sorted(k for k in _not_nullable(entity_type) if k in kept and kept[k] is None)
+        if nulls:
+            raise TypeError(
+                f"{entity_type.__module__}.{entity_type.__qualname__}: None for "
+                f"{', '.join(nulls)}, which the schema says cannot be null"
+            )
+    return entity_type(**kept)
 
 
 def has_field(entity_type: type[Any], name: str) -> bool:

@@ -196,7 +196,15 @@ class BrokerServer:
                 if not security.permits(request.header.api_key):
                     api = messages.api_name(request.header.api_key).upper()
                     raise ProtocolViolation(security.rejection(api))
-                pending, throttle_ms = await self._dispatch(request, security)
+                try:
+                    pending, throttle_ms = await self._dispatch(request, security)
+                except Exception as exc:  # a handler bug: name the request in its traceback
+                    header = request.header
+                    exc.add_note(
+                        f"while serving {messages.api_name(header.api_key)} "
+                        f"v{header.api_version} (correlation id {header.correlation_id})"
+                    )
+                    raise
                 await responder.submit(pending)
                 if throttle_ms:
                     # KIP-219: answer at once, then read nothing more from this client
