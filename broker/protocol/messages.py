@@ -22,6 +22,7 @@ from kio.static.constants import EntityType
 from kio.static.protocol import Entity
 
 from broker.errors import ProtocolViolation
+from broker.protocol import legacy_produce
 from broker.protocol.guard import check_lengths, is_nullable
 
 API_VERSIONS_KEY = 18
@@ -32,33 +33,52 @@ def api_name(api_key: int) -> str:
     return api_key_map.get(api_key, f"api_{api_key}")
 
 
+PRODUCE_KEY = 0
+
+
 @cache
 def schema_versions(api_key: int) -> tuple[int, ...]:
-    """Versions of an API whose schemas the codec knows (empty for an unknown key)."""
+    """Versions of an API whose schemas the codec knows (empty for an unknown key);
+    Produce also v0-2, derived from v3 (:mod:`broker.protocol.legacy_produce`)."""
     name = api_key_map.get(api_key)
     if name is None:
         return ()
-    return tuple(sorted(schema_name_map[name]))
+    versions = set(schema_name_map[name])
+    if api_key == PRODUCE_KEY:
+        versions.update(legacy_produce.VERSIONS)
+    return tuple(sorted(versions))
+
+
+def _legacy(api_key: int, version: int) -> bool:
+    return api_key == PRODUCE_KEY and version in legacy_produce.VERSIONS
 
 
 @cache
 def request_type(api_key: int, version: int) -> type[Entity]:
+    if _legacy(api_key, version):
+        return legacy_produce.request_type(version)
     return load_request_schema(api_key, version)
 
 
 @cache
 def response_type(api_key: int, version: int) -> type[Entity]:
+    if _legacy(api_key, version):
+        return legacy_produce.response_type(version)
     return load_response_schema(api_key, version)
 
 
 @cache
 def response_module(api_key: int, version: int) -> ModuleType:
     """The kio module holding a response version's nested entity classes."""
+    if _legacy(api_key, version):
+        return legacy_produce.response_module(version)
     return load_payload_module(api_key, version, EntityType.response)
 
 
 @cache
 def request_module(api_key: int, version: int) -> ModuleType:
+    if _legacy(api_key, version):
+        return legacy_produce.request_module(version)
     return load_payload_module(api_key, version, EntityType.request)
 
 
