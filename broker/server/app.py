@@ -13,7 +13,12 @@ Every listener has a security protocol (``listener.security.protocol.map``): SSL
 SASL_SSL listeners wrap connections in TLS; each connection carries a
 :class:`~broker.security.sasl.ConnectionSecurity` that gates requests until a SASL
 client has authenticated (frames above ``sasl.server.max.receive.size`` are refused
-until then) and names the principal handlers see. A failed login closes the
+until then) and names the principal handlers see.
+
+Request memory is bounded broker-wide by ``queued.max.request.bytes``
+(:mod:`broker.server.request_memory`): each connection's next frame is granted whole as
+soon as its size prefix arrives, before more of it is read; a connection whose frame
+does not fit is muted (not read from) until it does. A failed login closes the
 connection ``connection.failed.authentication.delay.ms`` after its error response.
 """
 
@@ -47,6 +52,7 @@ from broker.server.quota_manager import (
     quota_user,
     with_throttle,
 )
+from broker.server.request_memory import FrameGrant, RequestMemoryPool
 from broker.server.responder import Pending, Responder
 from broker.server.state import BrokerState, group_coordinator_config
 from broker.server.tasks import BackgroundTasks
@@ -63,6 +69,7 @@ class BrokerServer:
         self._servers: list[asyncio.Server] = []
         self._connection_ids = count(1)
         self._connections: set[asyncio.Task[None]] = set()
+        self.request_memory = RequestMemoryPool(state.config.queued_max_request_bytes)
 
     async def start(self) -> None:
         config = self.state.config
@@ -131,6 +138,7 @@ class BrokerServer:
             is_served=self.registry.serves,
         )
         responder = Responder(writer)
+        grant = FrameGrant(self.request_memory)
         try:
             while True:
                 data = await reader.read(READ_CHUNK)
@@ -144,7 +152,7 @@ class BrokerServer:
                         )
                     return
                 connection.receive_data(data)
-                keep_open = await self._process(connection, security, responder)
+                keep_open = await self._process(connection, security, responder, grant)
                 await responder.drain()
                 if not keep_open:
                     await responder.flush()
@@ -167,6 +175,7 @@ class BrokerServer:
                 "closing connection %d from %s after an internal error", connection_id, peer
             )
         finally:
+            grant.release()
             self._connections.discard(task)
             await responder.close()
             writer.close()
@@ -176,10 +185,17 @@ class BrokerServer:
         connection: KafkaConnection,
         security: ConnectionSecurity,
         responder: Responder,
+        grant: FrameGrant,
     ) -> bool:
         """Serve every whole request (or raw SASL token) buffered; False: close now."""
         while True:
             was_authenticated = security.authenticated
+            frame_size = connection.next_frame_size()
+            if frame_size is None:
+                return True
+            # queued.max.request.bytes: the head frame is granted before more of it is
+            # read; waiting here mutes this connection until it fits.
+            await grant.cover(frame_size)
             if security.expects_raw_tokens:
                 token = connection.next_frame()
                 if token is None:
@@ -188,6 +204,7 @@ class BrokerServer:
                     answer = await self._authenticate_raw(security, token)
                 except AuthenticationFailed:
                     return False  # SaslHandshake v0 has no way to carry an error
+                grant.release()
                 await responder.submit(frame(answer))
             else:
                 request = connection.next_request()
@@ -205,6 +222,7 @@ class BrokerServer:
                         f"v{header.api_version} (correlation id {header.correlation_id})"
                     )
                     raise
+                grant.release()  # handled: a Produce's records are in the log
                 await responder.submit(pending)
                 if throttle_ms:
                     # KIP-219: answer at once, then read nothing more from this client
