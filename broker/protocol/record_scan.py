@@ -29,15 +29,18 @@ not only the header's. Record attributes are not checked (unused; Kafka ignores 
 
 The scan runs in C (``_record_scan.c``, built by ``pip install`` through setuptools'
 ``ext_modules``): about 10 ns a record, against ~0.4 us a record for the same walk in
-Python (``scan_records_py``, measured in docs/benchmarks.md). The extension is marked
-optional, so an install where it cannot be compiled still works, on the pure-Python
-scan, and says so at start-up (:data:`IMPLEMENTATION`). Tests run both on the same
-inputs and require the same verdicts.
+Python (``scan_records_py``; docs/benchmarks.md has the figures). The extension is
+marked optional, so an install where it cannot be compiled still works, on the
+pure-Python scan, and says so at start-up (:data:`IMPLEMENTATION`). Tests run both on
+the same inputs and require the same verdicts. numpy was not an option worth measuring
+further: each record's start depends on the previous record's varint length, a
+sequential chain a vectorised pass cannot split without a Python loop per record.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Sequence
 
 from broker.errors import BrokerError, ErrorCode
@@ -135,6 +138,15 @@ except ImportError:  # the optional extension could not be built here
 else:
     scan = _c_scan
     IMPLEMENTATION = "c"
+
+# For measuring the scan's cost only (bench/validation.py), never in production:
+# HEADWATER_RECORD_SCAN=python forces the pure scan; =off skips the scan of uncompressed
+# batches on non-compacted topics (the behaviour before every record was checked).
+_FORCED = os.environ.get("HEADWATER_RECORD_SCAN", "")
+if _FORCED == "python":
+    scan = scan_records_py
+    IMPLEMENTATION = "python"
+SCAN_UNCOMPRESSED = _FORCED != "off"
 
 
 def validate_records(

@@ -39,7 +39,7 @@ from broker.handlers import REGISTRY
 from broker.handlers.api_versions import unsupported_version_response
 from broker.handlers.context import RequestContext
 from broker.handlers.registry import Deferred, HandlerRegistry
-from broker.protocol import messages
+from broker.protocol import messages, record_scan
 from broker.protocol.connection import KafkaConnection, Request, RequestHeader
 from broker.protocol.framing import frame
 from broker.security.sasl import ANONYMOUS, AuthenticationFailed, ConnectionSecurity
@@ -322,6 +322,12 @@ async def serve(config: BrokerConfig) -> None:
         config.log_dir,
         ",".join(str(x) for x in config.effective_advertised_listeners),
     )
+    if record_scan.IMPLEMENTATION != "c":
+        log.warning(
+            "produce validation uses the pure-Python record scan (the C extension "
+            "broker.protocol._record_scan is not built): reinstall with a C compiler and "
+            "the Python headers for the fast one"
+        )
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
