@@ -9,6 +9,7 @@ so the two can never disagree. Messages are Kafka's own
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from broker.errors import BrokerError, ErrorCode
 
@@ -51,3 +52,27 @@ def validate_topic_name(name: str) -> None:
 
 def is_internal(name: str) -> bool:
     return name in INTERNAL_TOPICS
+
+
+def _metric_name(name: str) -> str:
+    """How metrics systems see a topic name: '.' and '_' are the same character there."""
+    return name.replace(".", "_")
+
+
+def colliding_topic(name: str, existing: Iterable[str]) -> str | None:
+    """The existing topic ``name`` would collide with, or None.
+
+    Kafka refuses a topic whose name differs from an existing one only by '.' versus '_'
+    (``my.metrics`` and ``my_metrics``): their metric names would be the same. A name equal
+    to an existing one is not a collision but TOPIC_ALREADY_EXISTS, and '-' is a character
+    of its own (``my-metrics`` collides with neither). When several collide, the least name
+    is returned, so the message is the same every time.
+    """
+    wanted = _metric_name(name)
+    found = [other for other in existing if other != name and _metric_name(other) == wanted]
+    return min(found) if found else None
+
+
+def collision_message(name: str, existing: str) -> str:
+    """Kafka's INVALID_TOPIC_EXCEPTION message for a colliding name (KRaft controller)."""
+    return f"Topic '{name}' collides with existing topic: {existing}"
