@@ -122,6 +122,8 @@ class BrokerConfig:
     auto_create_topics_enable: bool = True
     delete_topic_enable: bool = True
     socket_request_max_bytes: int = 104857600
+    queued_max_request_bytes: int = 268435456
+    """Bytes of requests being received or handled at once, broker-wide (-1: no bound)."""
     connection_failed_authentication_delay_ms: int = 100
     listener_security_protocol_map: Mapping[str, str] = field(
         default_factory=lambda: dict(DEFAULT_PROTOCOL_MAP)
@@ -236,6 +238,10 @@ _PARSERS = {
         "socket_request_max_bytes",
         _int(k, v, minimum=1),
     ),
+    "queued.max.request.bytes": lambda k, v: (
+        "queued_max_request_bytes",
+        _int(k, v, minimum=-1),
+    ),
     "connection.failed.authentication.delay.ms": lambda k, v: (
         "connection_failed_authentication_delay_ms",
         _int(k, v, minimum=0),
@@ -312,7 +318,18 @@ def config_from_properties(props: Mapping[str, str]) -> BrokerConfig:
         raise ConfigError("log.dirs: at least one directory is required")
     config = BrokerConfig(**values, extra=extra, properties=known, security=security)  # type: ignore[arg-type]
     _check_listeners(config)
+    _check_request_memory(config)
     return config
+
+
+def _check_request_memory(config: BrokerConfig) -> None:
+    """Every request must fit the pool, or a large one would wait for ever."""
+    pool = config.queued_max_request_bytes
+    if pool == 0 or 0 < pool < config.socket_request_max_bytes:
+        raise ConfigError(
+            f"queued.max.request.bytes: {pool} is smaller than socket.request.max.bytes "
+            f"({config.socket_request_max_bytes}); it must hold the largest request (or be -1)"
+        )
 
 
 def _check_listeners(config: BrokerConfig) -> None:

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
+# Responses are checked against their schema's nullability where handlers build them,
+# in this process and in every broker subprocess the tests start (broker.protocol.messages).
+os.environ["HEADWATER_STRICT_BUILD"] = "1"
+
 from collections.abc import Iterator
 from pathlib import Path
 

@@ -192,6 +192,10 @@ BROKER_CONFIGS = definitions(
     ConfigDef("delete.topic.enable", T.BOOLEAN, True, "Allow deleting topics."),
     ConfigDef("socket.request.max.bytes", T.INT, 104_857_600, "The largest request the "
         "broker reads; larger frames close the connection.", at_least(1)),
+    ConfigDef("queued.max.request.bytes", T.LONG, 268_435_456, "The bytes of requests the "
+        "broker holds at once, being received or handled, over all connections; while "
+        "they are used up it reads from no connection whose next request does not fit. "
+        "-1: no bound (Kafka's default). At least socket.request.max.bytes.", at_least(-1)),
     _log_default("max.message.bytes", "message.max.bytes"),
     _log_default("compression.type", "compression.type"),
     _log_default("min.insync.replicas", "min.insync.replicas"),

@@ -32,12 +32,15 @@ def _lookup(ctx: RequestContext, topic: str, partition: object) -> tuple[ErrorCo
         return ErrorCode.none, -1, partition_log.high_watermark
     if timestamp == EARLIEST_TIMESTAMP:
         return ErrorCode.none, -1, partition_log.log_start_offset
-    if timestamp == MAX_TIMESTAMP and ctx.version >= 7:
-        found = partition_log.offset_of_max_timestamp()
-    elif timestamp < 0:
+    if timestamp < 0 and not (timestamp == MAX_TIMESTAMP and ctx.version >= 7):
         return ErrorCode.invalid_request, -1, -1
-    else:
-        found = partition_log.offset_for_timestamp(timestamp)
+    try:
+        if timestamp == MAX_TIMESTAMP:
+            found = partition_log.offset_of_max_timestamp()
+        else:
+            found = partition_log.offset_for_timestamp(timestamp)
+    except BrokerError as exc:  # a failed read: this partition's error, the connection stays
+        return exc.code, -1, -1
     if found is None:
         return ErrorCode.none, -1, -1
     offset, record_timestamp = found

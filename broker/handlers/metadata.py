@@ -11,6 +11,11 @@ exists or not; auto-creation needs CREATE on the cluster or on the topic
 (TOPIC_AUTHORIZATION_FAILED otherwise). Authorized operations (v8+, when asked for) are
 the client's; with no authorizer, every operation the resource supports. The cluster's
 are 0 for a client that may not DESCRIBE the cluster.
+
+Topic IDs in the request are served from v12; in v10-11 the schema already has them
+(and a nullable name) but Kafka refuses a null name or a non-zero ID there: every
+requested topic gets INVALID_REQUEST, a null name answered as "" (the response's name
+is not nullable before v12), as Kafka's ``MetadataRequest.getErrorResponse`` does.
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ from broker.handlers.registry import api
 from broker.protocol.messages import build
 
 log = logging.getLogger(__name__)
+
+TOPIC_IDS_MIN_VERSION = 12
 
 
 def _wants(ctx: RequestContext, request: object, field: str) -> bool:
@@ -118,6 +125,11 @@ def _requested_topic(
     return _topic_entry(ctx, record, wanted)
 
 
+def _by_id(requested: object) -> bool:
+    topic_id = getattr(requested, "topic_id", None)
+    return requested.name is None or (topic_id is not None and topic_id.int != 0)  # type: ignore[attr-defined]
+
+
 @api(key=3, min_version=0, max_version=12)
 async def handle(ctx: RequestContext, request: object) -> object:
     broker = ctx.broker
@@ -132,6 +144,11 @@ async def handle(ctx: RequestContext, request: object) -> object:
             ctx, AclOperation.DESCRIBE, (r.name for r in records), log_denied=False
         )
         topics = tuple(_topic_entry(ctx, r, wanted) for r in records if r.name not in hidden)
+    elif ctx.version < TOPIC_IDS_MIN_VERSION and any(_by_id(item) for item in requested):
+        topics = tuple(
+            _error_entry(ctx, item.name or "", ErrorCode.invalid_request, item.topic_id)
+            for item in requested
+        )
     else:
         allowed = getattr(request, "allow_auto_topic_creation", True)
         auto_create = broker.config.auto_create_topics_enable and allowed

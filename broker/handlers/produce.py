@@ -1,7 +1,11 @@
 """Produce (key 0): validate client batches, assign offsets, append, acknowledge.
 
 Advertised from v0 (librdkafka turns compression off when Produce's minimum is above 0,
-KAFKA-18659); v0-2 predate RecordBatch v2 and are refused when actually sent. acks=0
+KAFKA-18659, and Kafka 4 advertises 0 too). v0-2 carry message format v0/v1, which Kafka
+4 dropped (KIP-896): they are answered in their own format with UNSUPPORTED_VERSION for
+every partition and nothing appended (Kafka 4 closes the connection instead; an answer
+tells an old client what is wrong). With acks=0 there is no answer to carry the error,
+so the connection is closed, as Kafka closes it for any failed acks=0 produce. acks=0
 gets no response at all; with one replica, acks=1 and acks=-1 (all) are acknowledged
 once the batches are written to the log, and on ``flush.mode=durable`` topics acks=all
 waits for a group-commit fdatasync (:mod:`broker.server.flusher`).
@@ -24,7 +28,7 @@ import logging
 from dataclasses import dataclass
 
 from broker.cluster.acls import AclOperation, ResourceType
-from broker.errors import BrokerError, ErrorCode
+from broker.errors import BrokerError, ErrorCode, ProtocolViolation
 from broker.handlers.authorization import MESSAGES, denied_topics
 from broker.handlers.context import RequestContext
 from broker.handlers.registry import Deferred, api
@@ -38,6 +42,11 @@ log = logging.getLogger(__name__)
 
 VALID_ACKS = (-1, 0, 1)
 ZSTD_MIN_VERSION = 7  # Kafka refuses zstd batches in older Produce versions
+RECORD_BATCH_MIN_VERSION = 3  # v0-2 carry message format v0/v1 (removed in Kafka 4)
+LEGACY_REFUSAL = (
+    "Produce v{version} (message format v0/v1) is not supported: Kafka 4.0 removed "
+    "Produce v0-v2 (KIP-896); use a client that sends Produce v3 or later"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +141,8 @@ def _append_time(ms: int | None) -> datetime.datetime | None:
 @api(key=0, min_version=0, max_version=9)
 async def handle(ctx: RequestContext, request: object) -> object | None:
     acks = request.acks  # type: ignore[attr-defined]
+    if ctx.version < RECORD_BATCH_MIN_VERSION:
+        return _refuse_legacy(ctx, request)
     denied = _denied(ctx, request)
     outcomes: list[list[_Outcome]] = []
     for topic_data in request.topic_data:  # type: ignore[attr-defined]
@@ -160,6 +171,16 @@ async def handle(ctx: RequestContext, request: object) -> object | None:
         # Keep only names and indexes: the request's records must not live until the fsync.
         return Deferred(_respond_when_durable(ctx, _layout(request), outcomes))
     return _response(ctx, _layout(request), outcomes)
+
+
+def _refuse_legacy(ctx: RequestContext, request: object) -> object:
+    message = LEGACY_REFUSAL.format(version=ctx.version)
+    if request.acks == 0:  # type: ignore[attr-defined]
+        raise ProtocolViolation(f"{message} (acks=0: no response can carry the error)")
+    log.info("%s (client %s)", message, ctx.header.client_id)
+    refusal = _Outcome(ErrorCode.unsupported_version, message=message)
+    layout = _layout(request)
+    return _response(ctx, layout, [[refusal] * len(indexes) for _, indexes in layout])
 
 
 def _denied(ctx: RequestContext, request: object) -> dict[str | None, _Outcome]:

@@ -2,8 +2,9 @@
 
 ApiVersions answers from this registry, so what the broker advertises is exactly what
 it serves. A handler's version range is also checked against the codec's schemas at
-import time, so a handler cannot claim a version that cannot be decoded (except the
-Produce v0-2 case, which is advertised, per KAFKA-18659, and refused when sent).
+import time, so a handler cannot claim a version that cannot be decoded (Produce v0-2,
+advertised per KAFKA-18659, have schemas derived from v3's:
+:mod:`broker.protocol.legacy_produce`).
 """
 
 from __future__ import annotations
@@ -55,8 +56,9 @@ class HandlerRegistry:
             if handler.api_key in self._handlers:
                 raise ValueError(f"two handlers for {handler.name}")
             known = messages.schema_versions(handler.api_key)
-            if not known or handler.max_version > known[-1]:
-                raise ValueError(f"{handler.name} v{handler.max_version} has no schema")
+            missing = set(range(handler.min_version, handler.max_version + 1)) - set(known)
+            if missing:
+                raise ValueError(f"{handler.name} v{sorted(missing)} have no schema")
             self._handlers[handler.api_key] = handler
 
     def get(self, api_key: int) -> ApiHandler | None:

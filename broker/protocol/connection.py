@@ -103,6 +103,11 @@ class KafkaConnection:
         small frames until the client has authenticated, as Kafka does)."""
         self._frames.max_frame_size = max_request_size
 
+    def next_frame_size(self) -> int | None:
+        """Bytes of the next frame (size prefix included) once its prefix has arrived;
+        the server grants them from ``queued.max.request.bytes`` before reading on."""
+        return self._frames.next_frame_size()
+
     def next_frame(self) -> bytes | None:
         """The next whole frame, unparsed: a raw SASL token after SaslHandshake v0."""
         token = self._frames.next_frame()

@@ -61,15 +61,12 @@ class FrameBuffer:
         self._later = []
         self._later_size = 0
 
-    def next_frame(self) -> memoryview | None:
-        """The next whole frame's payload, or None until enough bytes have arrived.
-
-        The view stays valid after later calls. Raises :class:`ProtocolViolation` for
-        a size that is negative or larger than ``socket.request.max.bytes``, as soon as
-        the size prefix is readable.
-        """
-        available = len(self)
-        if available < 4:
+    def next_frame_size(self) -> int | None:
+        """The size of the frame at the head of the buffer, prefix included, as soon as
+        its prefix has arrived (None before). Raises :class:`ProtocolViolation` for a
+        size that is negative or larger than ``socket.request.max.bytes``. Nothing is
+        allocated for the announced size: its bytes are held only as they arrive."""
+        if len(self) < 4:
             return None
         if len(self._chunk) - self._start < 4:
             self._join()
@@ -78,6 +75,20 @@ class FrameBuffer:
             raise ProtocolViolation(
                 f"frame size {size} outside 0..{self._max_frame_size} (socket.request.max.bytes)"
             )
+        return 4 + size
+
+    def next_frame(self) -> memoryview | None:
+        """The next whole frame's payload, or None until enough bytes have arrived.
+
+        The view stays valid after later calls. Raises :class:`ProtocolViolation` for
+        a size that is negative or larger than ``socket.request.max.bytes``, as soon as
+        the size prefix is readable.
+        """
+        available = len(self)
+        total = self.next_frame_size()
+        if total is None:
+            return None
+        size = total - 4
         if available < 4 + size:
             return None
         end = self._start + 4 + size

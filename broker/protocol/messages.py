@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import os
 from functools import cache
 from types import ModuleType
 from typing import Any
@@ -21,7 +22,8 @@ from kio.static.constants import EntityType
 from kio.static.protocol import Entity
 
 from broker.errors import ProtocolViolation
-from broker.protocol.guard import check_lengths
+from broker.protocol import legacy_produce
+from broker.protocol.guard import check_lengths, is_nullable
 
 API_VERSIONS_KEY = 18
 
@@ -31,33 +33,52 @@ def api_name(api_key: int) -> str:
     return api_key_map.get(api_key, f"api_{api_key}")
 
 
+PRODUCE_KEY = 0
+
+
 @cache
 def schema_versions(api_key: int) -> tuple[int, ...]:
-    """Versions of an API whose schemas the codec knows (empty for an unknown key)."""
+    """Versions of an API whose schemas the codec knows (empty for an unknown key);
+    Produce also v0-2, derived from v3 (:mod:`broker.protocol.legacy_produce`)."""
     name = api_key_map.get(api_key)
     if name is None:
         return ()
-    return tuple(sorted(schema_name_map[name]))
+    versions = set(schema_name_map[name])
+    if api_key == PRODUCE_KEY:
+        versions.update(legacy_produce.VERSIONS)
+    return tuple(sorted(versions))
+
+
+def _legacy(api_key: int, version: int) -> bool:
+    return api_key == PRODUCE_KEY and version in legacy_produce.VERSIONS
 
 
 @cache
 def request_type(api_key: int, version: int) -> type[Entity]:
+    if _legacy(api_key, version):
+        return legacy_produce.request_type(version)
     return load_request_schema(api_key, version)
 
 
 @cache
 def response_type(api_key: int, version: int) -> type[Entity]:
+    if _legacy(api_key, version):
+        return legacy_produce.response_type(version)
     return load_response_schema(api_key, version)
 
 
 @cache
 def response_module(api_key: int, version: int) -> ModuleType:
     """The kio module holding a response version's nested entity classes."""
+    if _legacy(api_key, version):
+        return legacy_produce.response_module(version)
     return load_payload_module(api_key, version, EntityType.response)
 
 
 @cache
 def request_module(api_key: int, version: int) -> ModuleType:
+    if _legacy(api_key, version):
+        return legacy_produce.request_module(version)
     return load_payload_module(api_key, version, EntityType.request)
 
 
@@ -161,6 +182,22 @@ def _field_names(entity_type: type) -> frozenset[str]:
     return frozenset(f.name for f in dataclasses.fields(entity_type))
 
 
+@cache
+def _not_nullable(entity_type: type) -> frozenset[str]:
+    """Fields of this version that may not be None (tagged fields may: None omits them)."""
+    return frozenset(
+        f.name
+        for f in dataclasses.fields(entity_type)
+        if not is_nullable(f) and "tag" not in f.metadata
+    )
+
+
+STRICT_BUILD = os.environ.get("HEADWATER_STRICT_BUILD", "") not in ("", "0")
+"""``HEADWATER_STRICT_BUILD=1`` (the test suite sets it): :func:`build` refuses None for
+a field the schema says is not nullable, so a handler bug is caught where the response
+is built, naming the field, instead of as a TypeError deep in the encoder."""
+
+
 def build(entity_type: type[Any], /, **values: Any) -> Any:
     """Construct ``entity_type`` from the values this version of the schema has.
 
@@ -168,7 +205,15 @@ def build(entity_type: type[Any], /, **values: Any) -> Any:
     version lacks are dropped here, so the same handler code serves every version.
     """
     names = _field_names(entity_type)
-    return entity_type(**{k: v for k, v in values.items() if k in names})
+    kept = {k: v for k, v in values.items() if k in names}
+    if STRICT_BUILD:
+        nulls = sorted(k for k in _not_nullable(entity_type) if k in kept and kept[k] is None)
+        if nulls:
+            raise TypeError(
+                f"{entity_type.__module__}.{entity_type.__qualname__}: None for "
+                f"{', '.join(nulls)}, which the schema says cannot be null"
+            )
+    return entity_type(**kept)
 
 
 def has_field(entity_type: type[Any], name: str) -> bool:

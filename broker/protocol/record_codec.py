@@ -1,10 +1,11 @@
-"""The records inside a RecordBatch v2: decode, scan and encode.
+"""The records inside a RecordBatch v2: decode and encode.
 
 :mod:`broker.protocol.records` handles the 61-byte batch header; this module handles
 what follows it, after :mod:`broker.protocol.compression` has decompressed it. The log
-cleaner, exact timestamp lookups, recompression and the compacted-topic key check use
-it, so it is written for speed: one pass over ``bytes`` with the common one-byte varint
-inlined, no per-byte loops except for multi-byte varints, and slices for payloads.
+cleaner, exact timestamp lookups and recompression use it (produce validation scans
+records without building them: :mod:`broker.protocol.record_scan`), so it is written
+for speed: one pass over ``bytes`` with the common one-byte varint inlined, no
+per-byte loops except for multi-byte varints, and slices for payloads.
 
 A record (all integers varints, zigzag-encoded as in protobuf; ``varlong`` is 64-bit)::
 
@@ -78,14 +79,6 @@ class DecodedBatch:
         if self.header.attributes & records.ATTR_LOG_APPEND_TIME:
             return self.header.max_timestamp
         return self.header.base_timestamp + record.timestamp_delta
-
-
-class InvalidRecords(BrokerError):
-    """INVALID_RECORD naming the offending records (Produce v8+ ``record_errors``)."""
-
-    def __init__(self, message: str, record_errors: Sequence[tuple[int, str]]) -> None:
-        super().__init__(ErrorCode.invalid_record, message)
-        self.record_errors = tuple(record_errors)
 
 
 def _invalid(detail: str) -> BrokerError:
@@ -274,65 +267,6 @@ def decode_batches(data: Buffer, *, verify_crc: bool = False) -> Iterator[Decode
     """Every whole batch in ``data`` (a log read or a produce request's records)."""
     for header in records.iter_batches(data):
         yield decode_batch(data, header.position, verify_crc=verify_crc)
-
-
-# --- scanning (validation without building records) ------------------------------------
-
-
-def _skip_varint(data: bytes, position: int) -> int:
-    while data[position] >= 0x80:
-        position += 1
-    return position + 1
-
-
-def scan_records(data: bytes, count: int, *, require_keys: bool) -> None:
-    """Check what Kafka's LogValidator checks of inner records, without building them.
-
-    ``data`` is the records section (decompressed) of a batch claiming ``count`` records:
-    each record's length must land inside the section and the records must fill it
-    exactly; offset deltas must be 0..count-1 in order; with ``require_keys`` (compacted
-    topics) every key must be non-null. Values and headers are skipped via the length.
-    Raises INVALID_RECORD (:class:`InvalidRecords` naming the records for missing keys
-    and offset deltas).
-    """
-    read = read_varint
-    skip = _skip_varint
-    position = 0
-    end = len(data)
-    record_errors: list[tuple[int, str]] = []
-    index = 0
-    try:
-        for index in range(count):
-            byte = data[position]
-            if byte < 0x80:
-                length = (byte >> 1) ^ -(byte & 1)
-                position += 1
-            else:
-                length, position = read(data, position)
-            stop = position + length
-            if length < _MIN_RECORD_BODY or stop > end:
-                raise _invalid(f"record {index} length {length} overruns the batch")
-            position = skip(data, position + 1)  # attributes, timestamp_delta
-            byte = data[position]
-            if byte < 0x80:
-                offset_delta = (byte >> 1) ^ -(byte & 1)
-                position += 1
-            else:
-                offset_delta, position = read(data, position)
-            if offset_delta != index:
-                record_errors.append((index, f"offset delta {offset_delta}, expected {index}"))
-            if require_keys and data[position] == 0x01:  # zigzag(-1): null key
-                record_errors.append((index, "Compacted topic cannot accept message without key"))
-            position = stop
-    except IndexError:
-        raise _invalid(f"records end after {index} of {count}") from None
-    if position != end:
-        raise _invalid(f"records do not fill the batch ({end - position} bytes left)")
-    if record_errors:
-        first = record_errors[0][1]
-        raise InvalidRecords(
-            f"{len(record_errors)} of {count} records rejected, first: {first}", record_errors
-        )
 
 
 # --- encoding --------------------------------------------------------------------------

@@ -13,7 +13,12 @@ Every listener has a security protocol (``listener.security.protocol.map``): SSL
 SASL_SSL listeners wrap connections in TLS; each connection carries a
 :class:`~broker.security.sasl.ConnectionSecurity` that gates requests until a SASL
 client has authenticated (frames above ``sasl.server.max.receive.size`` are refused
-until then) and names the principal handlers see. A failed login closes the
+until then) and names the principal handlers see.
+
+Request memory is bounded broker-wide by ``queued.max.request.bytes``
+(:mod:`broker.server.request_memory`): each connection's next frame is granted whole as
+soon as its size prefix arrives, before more of it is read; a connection whose frame
+does not fit is muted (not read from) until it does. A failed login closes the
 connection ``connection.failed.authentication.delay.ms`` after its error response.
 """
 
@@ -34,7 +39,7 @@ from broker.handlers import REGISTRY
 from broker.handlers.api_versions import unsupported_version_response
 from broker.handlers.context import RequestContext
 from broker.handlers.registry import Deferred, HandlerRegistry
-from broker.protocol import messages
+from broker.protocol import messages, record_scan
 from broker.protocol.connection import KafkaConnection, Request, RequestHeader
 from broker.protocol.framing import frame
 from broker.security.sasl import ANONYMOUS, AuthenticationFailed, ConnectionSecurity
@@ -47,6 +52,7 @@ from broker.server.quota_manager import (
     quota_user,
     with_throttle,
 )
+from broker.server.request_memory import FrameGrant, RequestMemoryPool
 from broker.server.responder import Pending, Responder
 from broker.server.state import BrokerState, group_coordinator_config
 from broker.server.tasks import BackgroundTasks
@@ -63,6 +69,7 @@ class BrokerServer:
         self._servers: list[asyncio.Server] = []
         self._connection_ids = count(1)
         self._connections: set[asyncio.Task[None]] = set()
+        self.request_memory = RequestMemoryPool(state.config.queued_max_request_bytes)
 
     async def start(self) -> None:
         config = self.state.config
@@ -131,6 +138,7 @@ class BrokerServer:
             is_served=self.registry.serves,
         )
         responder = Responder(writer)
+        grant = FrameGrant(self.request_memory)
         try:
             while True:
                 data = await reader.read(READ_CHUNK)
@@ -144,7 +152,7 @@ class BrokerServer:
                         )
                     return
                 connection.receive_data(data)
-                keep_open = await self._process(connection, security, responder)
+                keep_open = await self._process(connection, security, responder, grant)
                 await responder.drain()
                 if not keep_open:
                     await responder.flush()
@@ -167,6 +175,7 @@ class BrokerServer:
                 "closing connection %d from %s after an internal error", connection_id, peer
             )
         finally:
+            grant.release()
             self._connections.discard(task)
             await responder.close()
             writer.close()
@@ -176,10 +185,17 @@ class BrokerServer:
         connection: KafkaConnection,
         security: ConnectionSecurity,
         responder: Responder,
+        grant: FrameGrant,
     ) -> bool:
         """Serve every whole request (or raw SASL token) buffered; False: close now."""
         while True:
             was_authenticated = security.authenticated
+            frame_size = connection.next_frame_size()
+            if frame_size is None:
+                return True
+            # queued.max.request.bytes: the head frame is granted before more of it is
+            # read; waiting here mutes this connection until it fits.
+            await grant.cover(frame_size)
             if security.expects_raw_tokens:
                 token = connection.next_frame()
                 if token is None:
@@ -188,6 +204,7 @@ class BrokerServer:
                     answer = await self._authenticate_raw(security, token)
                 except AuthenticationFailed:
                     return False  # SaslHandshake v0 has no way to carry an error
+                grant.release()
                 await responder.submit(frame(answer))
             else:
                 request = connection.next_request()
@@ -196,7 +213,16 @@ class BrokerServer:
                 if not security.permits(request.header.api_key):
                     api = messages.api_name(request.header.api_key).upper()
                     raise ProtocolViolation(security.rejection(api))
-                pending, throttle_ms = await self._dispatch(request, security)
+                try:
+                    pending, throttle_ms = await self._dispatch(request, security)
+                except Exception as exc:  # a handler bug: name the request in its traceback
+                    header = request.header
+                    exc.add_note(
+                        f"while serving {messages.api_name(header.api_key)} "
+                        f"v{header.api_version} (correlation id {header.correlation_id})"
+                    )
+                    raise
+                grant.release()  # handled: a Produce's records are in the log
                 await responder.submit(pending)
                 if throttle_ms:
                     # KIP-219: answer at once, then read nothing more from this client
@@ -296,6 +322,12 @@ async def serve(config: BrokerConfig) -> None:
         config.log_dir,
         ",".join(str(x) for x in config.effective_advertised_listeners),
     )
+    if record_scan.IMPLEMENTATION != "c":
+        log.warning(
+            "produce validation uses the pure-Python record scan (the C extension "
+            "broker.protocol._record_scan is not built): reinstall with a C compiler and "
+            "the Python headers for the fast one"
+        )
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -442,7 +442,25 @@ class PartitionLog:
     def _first_record_at_or_after(
         self, segment: Segment, location: BatchLocation, timestamp: int
     ) -> tuple[int, int] | None:
-        batch = record_codec.decode_batch(segment.read_batch(location))
+        data = segment.read_batch(location)
+        try:
+            batch = record_codec.decode_batch(data)
+        except BrokerError as exc:
+            # A batch stored before produce validated every record (or damaged on
+            # disk): answer from its header, as a batch-granular time index would,
+            # rather than fail every lookup that reaches it.
+            header = records.read_header(data, 0)
+            log.warning(
+                "%s-%d: batch at offset %d cannot be decoded (%s); timestamp lookup answers "
+                "from its header",
+                self.topic,
+                self.partition,
+                header.base_offset,
+                exc,
+            )
+            if header.max_timestamp >= timestamp and header.last_offset >= self._log_start_offset:
+                return max(header.base_offset, self._log_start_offset), header.max_timestamp
+            return None
         for record in batch.records:
             record_timestamp = batch.timestamp(record)
             offset = batch.offset(record)

@@ -383,35 +383,3 @@ def test_record_length_that_disagrees_with_its_fields_is_invalid_record() -> Non
 
 def test_overlong_varint_is_invalid_record() -> None:
     assert _rejected(record_codec.read_varint, b"\xff" * 11, 0).code == ErrorCode.invalid_record
-
-
-def test_scan_accepts_what_decode_accepts() -> None:
-    record_codec.scan_records(SECTION, 3, require_keys=True)
-
-
-def test_scan_names_records_with_unexpected_offset_deltas() -> None:
-    section = record_codec.encode_records([Record(i * 2, 0, b"k", b"v") for i in range(3)])
-    error = _rejected(record_codec.scan_records, section, 3, require_keys=False)
-    assert error.code == ErrorCode.invalid_record
-    assert [index for index, _ in error.record_errors] == [1, 2]  # type: ignore[attr-defined]
-
-
-def test_scan_names_keyless_records_when_keys_are_required() -> None:
-    section = record_codec.encode_records(
-        [Record(0, 0, b"k", b"v"), Record(1, 0, None, b"v"), Record(2, 0, None, None)]
-    )
-    record_codec.scan_records(section, 3, require_keys=False)
-    error = _rejected(record_codec.scan_records, section, 3, require_keys=True)
-    assert error.code == ErrorCode.invalid_record
-    assert [index for index, _ in error.record_errors] == [1, 2]  # type: ignore[attr-defined]
-
-
-def test_scan_rejects_a_count_mismatch_as_invalid_record() -> None:
-    assert (
-        _rejected(record_codec.scan_records, SECTION, 4, require_keys=False).code
-        == ErrorCode.invalid_record
-    )
-    assert (
-        _rejected(record_codec.scan_records, SECTION, 2, require_keys=False).code
-        == ErrorCode.invalid_record
-    )

@@ -138,11 +138,11 @@ def test_compressed_batch_holding_fewer_records_than_declared_is_invalid_record(
     assert rejected(data, LogConfig()).code == ErrorCode.invalid_record
 
 
-def test_uncompressed_batch_is_not_walked_on_delete_topics_by_design() -> None:
-    """Header + CRC only for uncompressed batches: the deliberate hot-path trade-off
-    (see broker/protocol/records.py). The same bytes on a compacted topic are walked."""
+def test_uncompressed_batch_is_walked_on_every_topic() -> None:
+    """Every record of an uncompressed batch is checked too, as Kafka does (it was
+    header + CRC only, so a batch with a correct CRC but bad records was stored)."""
     data = _with_record_count(batch(), 4)
-    records.validate_produce_batches(data, log_config=LogConfig(), now_ms=NOW)
+    assert rejected(data, LogConfig()).code == ErrorCode.invalid_record
     assert rejected(data, COMPACT).code == ErrorCode.invalid_record
 
 

@@ -11,6 +11,7 @@ from broker.errors import BrokerError, ErrorCode
 from broker.protocol import records
 from broker.storage.log_config import LogConfig
 from broker.storage.partition_log import PartitionLog
+from tests.support.crafted import CRAFTED, crafted_batch
 from tests.support.wire import record_batch
 
 TOPIC_ID = uuid.uuid4()
@@ -171,3 +172,24 @@ def test_new_partition_and_segment_names_are_synced_before_any_append(
     while len(log.segments) == 1:
         append(log, b"x" * 100)
     assert partition_dir in synced  # the rolled-to segment's name, before its first append
+
+
+def test_timestamp_lookups_answer_from_the_header_of_a_batch_that_does_not_decode(
+    tmp_path: Path,
+) -> None:
+    """A batch with malformed records stored by an earlier version (before produce
+    walked every record) must not make every later timestamp lookup fail: the lookup
+    answers from that batch's header (its base offset and max timestamp)."""
+    log = open_log(tmp_path / "t-0")
+    append(log, b"good")
+    bad_ts = 1_900_000_000_000
+    section, count = CRAFTED["claims_17_headers_it_lacks"]
+    bad = crafted_batch(section, count, base_timestamp=bad_ts)
+    log.append(
+        bad, records.validate_produce_batches(bad, max_message_bytes=1 << 20), leader_epoch=0
+    )
+    append(log, b"after")
+
+    assert log.offset_for_timestamp(bad_ts - 1) == (1, bad_ts)
+    assert log.offset_of_max_timestamp() == (1, bad_ts)
+    assert log.offset_for_timestamp(bad_ts + 1) is None
