@@ -185,6 +185,10 @@ BROKER_CONFIGS = definitions(
         "not set."),
     ConfigDef("num.partitions", T.INT, 1, "The default partition count of new topics.",
         at_least(1)),
+    ConfigDef("max.broker.partitions", T.INT, 5_000, "The most partitions this broker "
+        "holds, over all topics (KIP-578); CreateTopics, CreatePartitions and topic "
+        "auto-creation beyond it are refused with POLICY_VIOLATION and create nothing.",
+        at_least(1)),
     ConfigDef("default.replication.factor", T.INT, 1, "The default replication factor of "
         "new topics.", at_least(1)),
     ConfigDef("auto.create.topics.enable", T.BOOLEAN, True, "Create a topic when a client "

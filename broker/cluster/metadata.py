@@ -35,6 +35,7 @@ from typing import Protocol
 
 from broker.cluster.acls import AclBinding
 from broker.cluster.quotas import QuotaEntity, entity
+from broker.common.topic_names import is_internal as is_internal_topic
 from broker.common.topic_names import validate_topic_name
 from broker.errors import BrokerError, ErrorCode
 
@@ -88,9 +89,6 @@ class ScramCredentialRecord:
         )
 
 
-MAX_PARTITIONS_PER_REQUEST = 10_000  # Kafka's controller refuses bigger batches
-
-
 def plan_new_partitions(
     topic: TopicRecord,
     count: int,
@@ -116,10 +114,6 @@ def plan_new_partitions(
             f"{count} would not be an increase.",
         )
     additional = count - current
-    if additional > MAX_PARTITIONS_PER_REQUEST:
-        raise BrokerError(
-            ErrorCode.policy_violation, "Excessively large number of partitions per request."
-        )
     factor = len(topic.partitions[0].replicas) if topic.partitions else 1
     if assignments is None:
         if factor > len(brokers):
@@ -357,7 +351,7 @@ class FileMetadataStore:
                 for i in range(num_partitions)
             ],
             configs=dict(configs),
-            is_internal=name.startswith("__"),
+            is_internal=is_internal_topic(name),
         )
         self._topics[name] = record
         self._save()

@@ -9,6 +9,8 @@ CreateTopics or CreatePartitions request (POLICY_VIOLATION,
 
 from __future__ import annotations
 
+from broker.errors import BrokerError, ErrorCode
+
 INT16_MAX = 2**15 - 1
 INT32_MAX = 2**31 - 1
 
@@ -17,3 +19,28 @@ MAX_PARTITIONS_PER_REQUEST = 10_000
 
 EXCESSIVE_PARTITIONS_MESSAGE = "Excessively large number of partitions per request."
 """Kafka's POLICY_VIOLATION message when a request exceeds the cap above."""
+
+
+def check_partitions_to_add(
+    *, adding: int, held: int, max_broker_partitions: int, in_request: int = 0
+) -> None:
+    """Raise POLICY_VIOLATION unless a broker holding ``held`` partitions may add
+    ``adding`` more, after ``in_request`` partitions that earlier topics of the same
+    request added: Kafka's cap of :data:`MAX_PARTITIONS_PER_REQUEST` per request, then
+    the broker's own ``max.broker.partitions`` (KIP-578's name).
+
+    Both are checked before anything is created, so a refused topic leaves nothing.
+    """
+    if in_request + adding > MAX_PARTITIONS_PER_REQUEST:
+        raise BrokerError(
+            ErrorCode.policy_violation,
+            f"{EXCESSIVE_PARTITIONS_MESSAGE} {in_request + adding:,} partitions were "
+            f"requested; at most {MAX_PARTITIONS_PER_REQUEST:,} may be created in one request.",
+        )
+    if held + adding > max_broker_partitions:
+        raise BrokerError(
+            ErrorCode.policy_violation,
+            f"Cannot add {adding:,} partition(s): the broker holds {held:,} and "
+            f"max.broker.partitions allows {max_broker_partitions:,} "
+            f"({max(max_broker_partitions - held, 0):,} more).",
+        )

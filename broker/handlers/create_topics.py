@@ -7,6 +7,12 @@ message, e.g. "Unknown topic config name: x"); v5+ responses carry the topic's f
 effective config list, sorted by name, as Kafka's do. ``validate_only`` checks
 everything and creates nothing.
 
+Limits (``broker.common.limits``): at most 10,000 partitions over all topics of one
+request, as Kafka's controller allows, and at most ``max.broker.partitions`` on the
+broker; beyond either a topic is POLICY_VIOLATION and nothing of it is created. A name
+that collides with an existing topic once '.' and '_' are alike is
+INVALID_TOPIC_EXCEPTION ("Topic 'a_b' collides with existing topic: a.b").
+
 Authorization (Kafka's): CREATE on the cluster, or else on each topic
 (TOPIC_AUTHORIZATION_FAILED, "Authorization failed."); the created topic's configs are
 returned only to a client that may DESCRIBE_CONFIGS it (otherwise the topic's config
@@ -57,7 +63,9 @@ def _create(
     validate_only: bool,
     denied: bool,
     mutations: MutationQuota,
-) -> object:
+    in_request: int,
+) -> tuple[object, int]:
+    """The topic's result, and the partitions it added (or, validating, would add)."""
     response = ctx.response
     num_partitions = topic.num_partitions  # type: ignore[attr-defined]
     replication_factor = topic.replication_factor  # type: ignore[attr-defined]
@@ -74,6 +82,7 @@ def _create(
             replication_factor=replication_factor,
             configs=configs,
             validate_only=validate_only,
+            in_request=in_request,
         )
     except BrokerError as exc:
         return build(
@@ -86,7 +95,7 @@ def _create(
             num_partitions=-1,
             replication_factor=-1,
             configs=None,
-        )
+        ), 0
     partition_count = ctx.broker.resolve_partition_count(num_partitions)
     if not validate_only:
         mutations.record(partition_count)
@@ -95,7 +104,7 @@ def _create(
         config_error, config_entries = ErrorCode.topic_authorization_failed, ()
     else:
         config_error, config_entries = ErrorCode.none, _configs(ctx, configs)
-    return build(
+    result = build(
         response.CreatableTopicResult,
         name=record.name,
         topic_id=None if validate_only else record.topic_id,
@@ -106,6 +115,7 @@ def _create(
         replication_factor=len(replicas),
         configs=config_entries if hasattr(response, "CreatableTopicConfigs") else None,
     )
+    return result, partition_count
 
 
 def _configs(ctx: RequestContext, configs: dict[str, str | None]) -> tuple[object, ...]:
@@ -137,6 +147,7 @@ async def handle(ctx: RequestContext, request: object) -> object:
     if not authorize_cluster(ctx, AclOperation.CREATE, log_denied=False):
         denied = denied_topics(ctx, AclOperation.CREATE, counts)
     results = []
+    in_request = 0  # partitions created (or validated) by earlier topics: Kafka caps the sum
     mutations = ctx.broker.quotas.mutations(ctx.quota, strict=ctx.version >= STRICT_QUOTA_VERSION)
     for topic in request.topics:  # type: ignore[attr-defined]
         if counts[topic.name] > 1:
@@ -154,9 +165,16 @@ async def handle(ctx: RequestContext, request: object) -> object:
                 )
             )
             continue
-        results.append(
-            _create(ctx, topic, request.validate_only, topic.name in denied, mutations)  # type: ignore[attr-defined]
+        result, added = _create(
+            ctx,
+            topic,
+            request.validate_only,  # type: ignore[attr-defined]
+            topic.name in denied,
+            mutations,
+            in_request,
         )
+        results.append(result)
+        in_request += added
     return build(
         response.CreateTopicsResponse, throttle_time=datetime.timedelta(0), topics=tuple(results)
     )

@@ -16,7 +16,13 @@ from collections.abc import Mapping
 
 from broker.cluster.authorizer import build_authorizer
 from broker.cluster.metadata import FileMetadataStore, TopicRecord, plan_new_partitions
-from broker.common.topic_names import validate_topic_name
+from broker.common.limits import check_partitions_to_add
+from broker.common.topic_names import (
+    colliding_topic,
+    collision_message,
+    is_internal,
+    validate_topic_name,
+)
 from broker.config import BrokerConfig
 from broker.coordinator.config import GroupCoordinatorConfig
 from broker.coordinator.coordinator import GroupCoordinator
@@ -144,12 +150,28 @@ class BrokerState:
         replication_factor: int = -1,
         configs: Mapping[str, str | None] | None = None,
         validate_only: bool = False,
+        in_request: int = 0,
     ) -> TopicRecord:
+        """Create a topic (CreateTopics, auto-creation, the broker's internal topics).
+
+        Kafka's rules, in Kafka's order, all before anything is created: a legal name,
+        not an existing one nor one colliding with an existing one once '.' and '_' are
+        alike, partitions and replicas resolved, then the partition limits
+        (:func:`~broker.common.limits.check_partitions_to_add`; ``in_request``: the
+        partitions earlier topics of the same request added or, with ``validate_only``,
+        would have added), then the configs.
+        """
         validate_topic_name(name)
         if self.metadata.topic(name) is not None:
             raise BrokerError(ErrorCode.topic_already_exists, f"Topic '{name}' already exists.")
+        existing = colliding_topic(name, (topic.name for topic in self.metadata.topics()))
+        if existing is not None:
+            raise BrokerError(ErrorCode.invalid_topic_exception, collision_message(name, existing))
         partitions = self.resolve_partition_count(num_partitions)
         replicas = self.resolve_replicas(replication_factor)
+        self.check_partitions_to_add(
+            partitions, in_request=in_request, pending=in_request if validate_only else 0
+        )
         self.configs.validate_new_topic(configs or {})
         if validate_only:
             return TopicRecord(name=name, topic_id=uuid.UUID(int=0), partitions=[])
@@ -163,9 +185,32 @@ class BrokerState:
         log.info("created topic %s with %d partitions", name, partitions)
         return record
 
+    def partition_count(self) -> int:
+        """The partitions this broker holds, over every topic (internal ones too)."""
+        return sum(len(topic.partitions) for topic in self.metadata.topics())
+
+    def check_partitions_to_add(
+        self, adding: int, *, in_request: int = 0, pending: int = 0
+    ) -> None:
+        """POLICY_VIOLATION unless ``adding`` partitions fit the per-request cap and
+        ``max.broker.partitions`` (``pending``: validated in this request, not created)."""
+        check_partitions_to_add(
+            adding=adding,
+            in_request=in_request,
+            held=self.partition_count() + pending,
+            max_broker_partitions=int(self.configs.layers.value("max.broker.partitions")),  # type: ignore[call-overload]
+        )
+
     def delete_topic(self, name: str) -> TopicRecord:
         if not self.config.delete_topic_enable:
             raise BrokerError(ErrorCode.topic_deletion_disabled, "Topic deletion is disabled.")
+        if is_internal(name):
+            # kafka-topics refuses this client-side; a broker that tenants share must
+            # not leave it to clients (issue 9).
+            raise BrokerError(
+                ErrorCode.policy_violation,
+                f"Topic {name} is a Kafka internal topic and is not allowed to be deleted.",
+            )
         record = self.metadata.delete_topic(name)
         self.configs.forget(name)
         for partition in record.partitions:
@@ -189,6 +234,7 @@ class BrokerState:
                 ErrorCode.unknown_topic_or_partition, f"The topic '{name}' does not exist."
             )
         new_replicas = plan_new_partitions(record, count, assignments, [self.node_id])
+        self.check_partitions_to_add(len(new_replicas))
         if validate_only:
             return record
         start = len(record.partitions)

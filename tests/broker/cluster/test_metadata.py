@@ -65,8 +65,6 @@ def three_partitions(tmp_path: Path):  # type: ignore[no-untyped-def]
             "The manual partition assignment includes broker 2, but no such broker is registered."),
         (4, [[1, 1]], ErrorCode.invalid_replica_assignment,
             "The manual partition assignment includes the broker 1 more than once."),
-        (20_004, None, ErrorCode.policy_violation,
-            "Excessively large number of partitions per request."),
     ],
 )  # fmt: skip
 def test_create_partitions_refuses_what_kafka_refuses(
