@@ -7,8 +7,10 @@ On-disk format
     ``.index`` and ``.timeindex`` (:mod:`broker.storage.index`), one entry per
     ``index.interval.bytes`` of batches.
 
-Memory
-    A segment holds file descriptors and a few integers, never the batch list, so memory
+Memory and descriptors
+    A segment holds three pooled files (:mod:`broker.storage.file_pool`: opened when
+    used, closed when idle and the pool is full) and a few integers, never the batch
+    list, so memory
     stays flat however large the log grows. Lookups binary-search the index file, then
     walk batch headers (at most about ``index.interval.bytes``) with ``pread``.
 
@@ -22,7 +24,9 @@ Crash policy
     the log never holds a partial batch, and raises ``OSError`` to the caller.
 
 Thread-safety
-    None: one event loop owns a segment. Reads use ``pread`` and never move the file
+    None: one event loop owns a segment (the file pool it uses is thread-safe, and every
+    use of a descriptor pins it, so eviction never closes one in use). Reads use
+    ``pread`` and never move the file
     position; appends use ``O_APPEND``. ``flush`` of a segment that no longer takes
     appends, and ``flush_data`` of any segment, may run on another thread (an append
     meanwhile is covered by the next ``flush_data``: :attr:`unsynced` stays true).
@@ -38,6 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from broker.protocol import records
+from broker.storage.file_pool import FilePool
 from broker.storage.index import OffsetIndex, TimeIndex
 
 SUFFIX = ".log"
@@ -93,14 +98,16 @@ class Segment:
         *,
         index_interval_bytes: int,
         recover: bool,
+        files: FilePool | None = None,
     ) -> None:
         self.path = directory / segment_name(base_offset)
         self.base_offset = base_offset
         self.index_interval_bytes = index_interval_bytes
-        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
-        self.offset_index = OffsetIndex(self.path.with_suffix(INDEX_SUFFIX))
-        self.time_index = TimeIndex(self.path.with_suffix(TIME_INDEX_SUFFIX))
-        self.size = os.fstat(self._fd).st_size
+        files = files if files is not None else FilePool()
+        self._log = files.file(self.path)
+        self.offset_index = OffsetIndex(self.path.with_suffix(INDEX_SUFFIX), files)
+        self.time_index = TimeIndex(self.path.with_suffix(TIME_INDEX_SUFFIX), files)
+        self.size = self._stat().st_size
         self.next_offset = base_offset
         self.max_timestamp = -1
         self.max_timestamp_batch_offset = -1  # base offset of the batch holding max_timestamp
@@ -109,7 +116,7 @@ class Segment:
         self._read_hint: tuple[int, int] | None = None  # (offset, position) after last read
         self.truncated_bytes = 0
         self.created_ms = (
-            int(os.fstat(self._fd).st_mtime * 1000) if self.size else int(time.time() * 1000)
+            int(self._stat().st_mtime * 1000) if self.size else int(time.time() * 1000)
         )
         unindexed = self.offset_index.entries == 0 and self.size > 2 * index_interval_bytes
         if recover or unindexed or not self.offset_index.sane_for(self.size):
@@ -121,6 +128,19 @@ class Segment:
         # and the next append's fdatasync covers the whole file anyway.
         self._synced_size = self.size
 
+    # -- the log file (pooled: see broker.storage.file_pool) ------------------------
+    def _pread(self, size: int, position: int) -> bytes:
+        with self._log.use() as fd:
+            return os.pread(fd, size, position)
+
+    def _truncate(self, size: int) -> None:
+        with self._log.use() as fd:
+            os.ftruncate(fd, size)
+
+    def _stat(self) -> os.stat_result:
+        with self._log.use() as fd:
+            return os.fstat(fd)
+
     # -- opening ------------------------------------------------------------------
     def _rebuild(self) -> int:
         """Scan every batch, CRC-check it, rebuild both indexes, truncate a torn tail."""
@@ -130,7 +150,7 @@ class Segment:
         file_size = self.size
         position = 0
         while position < file_size:
-            head = os.pread(self._fd, records.HEADER_SIZE, position)
+            head = self._pread(records.HEADER_SIZE, position)
             size = records.batch_size_at(head, 0)
             if (
                 len(head) < records.HEADER_SIZE
@@ -139,7 +159,7 @@ class Segment:
                 or position + size > file_size
             ):
                 break
-            batch = os.pread(self._fd, size, position)
+            batch = self._pread(size, position)
             header = records.read_header(batch, 0)
             if header.magic != records.MAGIC_V2 or not records.crc_ok(batch, header):
                 break
@@ -148,7 +168,7 @@ class Segment:
             )
             position += size
         if position < file_size:
-            os.ftruncate(self._fd, position)
+            self._truncate(position)
         self.size = position
         return file_size - position
 
@@ -172,13 +192,13 @@ class Segment:
             self._bytes_since_index_entry += location.size
             end = location.position + location.size
         if end < self.size:
-            os.ftruncate(self._fd, end)
+            self._truncate(end)
             self.truncated_bytes = self.size - end
             self.size = end
 
     # -- batch headers ------------------------------------------------------------
     def _peek(self, position: int) -> BatchLocation | None:
-        head = os.pread(self._fd, records.HEADER_SIZE, position)
+        head = self._pread(records.HEADER_SIZE, position)
         if len(head) < records.HEADER_SIZE:
             return None
         base_offset, length = _PEEK.unpack_from(head, 0)
@@ -227,7 +247,7 @@ class Segment:
         rule for time-based retention)."""
         if self.max_timestamp >= 0:
             return self.max_timestamp
-        return int(os.fstat(self._fd).st_mtime * 1000)
+        return int(self._stat().st_mtime * 1000)
 
     # -- writes -------------------------------------------------------------------
     def append(
@@ -238,14 +258,15 @@ class Segment:
         start = self.size
         size = sum(len(part) for part in parts)
         try:
-            if len(parts) <= _IOV_MAX:
-                written = os.writev(self._fd, parts)
-            else:
-                written = os.write(self._fd, b"".join(parts))
+            with self._log.use() as fd:
+                if len(parts) <= _IOV_MAX:
+                    written = os.writev(fd, parts)
+                else:
+                    written = os.write(fd, b"".join(parts))
             if written != size:
                 raise OSError(f"short write: {written} of {size} bytes")
         except OSError:
-            os.ftruncate(self._fd, start)
+            self._truncate(start)
             raise
         self.size = start + size
         for batch in batches:
@@ -278,7 +299,8 @@ class Segment:
         """fdatasync the log file only: what acknowledged durability needs (the indexes
         are derived data, rebuilt from the log after a crash)."""
         size = self.size  # every byte appended before the fdatasync starts is covered
-        os.fdatasync(self._fd)
+        with self._log.use() as fd:
+            os.fdatasync(fd)
         if size > self._synced_size:
             self._synced_size = size
 
@@ -311,8 +333,8 @@ class Segment:
             return b""
         if first.size >= max_bytes:
             self._read_hint = (first.last_offset + 1, first.position + first.size)
-            return os.pread(self._fd, first.size, first.position)
-        chunk = os.pread(self._fd, min(max_bytes, self.size - first.position), first.position)
+            return self._pread(first.size, first.position)
+        chunk = self._pread(min(max_bytes, self.size - first.position), first.position)
         end = 0
         last_offset = first.last_offset
         limit = len(chunk)
@@ -344,7 +366,7 @@ class Segment:
         if first is None:
             return
         for location in self._walk(first.position):
-            yield records.read_header(os.pread(self._fd, records.HEADER_SIZE, location.position), 0)
+            yield records.read_header(self._pread(records.HEADER_SIZE, location.position), 0)
 
     def next_batch_from_timestamp(
         self, after: BatchLocation, timestamp: int
@@ -356,7 +378,7 @@ class Segment:
         return None
 
     def read_batch(self, location: BatchLocation) -> bytes:
-        return os.pread(self._fd, location.size, location.position)
+        return self._pread(location.size, location.position)
 
     def iter_batches(self) -> Iterator[BatchLocation]:
         """Every batch location in file order (for the log cleaner and tools)."""
@@ -364,7 +386,7 @@ class Segment:
 
     # -- lifecycle ----------------------------------------------------------------
     def close(self) -> None:
-        os.close(self._fd)
+        self._log.close()
         self.offset_index.close()
         self.time_index.close()
 
