@@ -45,9 +45,7 @@ class TopicCreateForm(forms.Form):
             "required": f"Enter the number of partitions: {_PARTITIONS_HINT}.",
             "invalid": f"Not a number of partitions: enter {_PARTITIONS_HINT}.",
             "min_value": "A topic needs at least one partition.",
-            "max_value": (
-                "At most %(limit_value)s partitions: Kafka refuses more in one request."
-            ),
+            "max_value": ("At most %(limit_value)s partitions: Kafka refuses more in one request."),
         },
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )

@@ -129,4 +129,4 @@ def favicon(request: HttpRequest) -> FileResponse:
     path = finders.find("headwater/favicon.ico")
     if path is None:
         raise Http404("no favicon")
-    return FileResponse(open(path, "rb"), content_type="image/x-icon")  # noqa: SIM115
+    return FileResponse(open(path, "rb"), content_type="image/x-icon")
