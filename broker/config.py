@@ -9,7 +9,9 @@ The ``log.*`` defaults of topic configs (``log.retention.hours``, ``log.cleanup.
 and kept as given in ``properties``, from which every topic's settings are resolved.
 Security settings (``ssl.*``, ``sasl.*`` and their ``listener.name.<listener>.``
 prefixed forms) are kept apart in ``security``, out of reprs and DescribeConfigs,
-because some are secrets (docs/security.md).
+because some are secrets (docs/security.md). A listener's connection limits
+(``listener.name.<listener>.max.connections``, ``...max.connection.creation.rate``)
+are ordinary configs, validated like the broker-wide ones.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from broker.cluster.config_catalog import BROKER_CONFIGS
+from broker.cluster import connection_limits
 from broker.cluster.config_def import InvalidConfigError
+from broker.cluster.configs import BrokerConfigLayers, broker_definition
 from broker.security.sasl import SECURITY_PROTOCOLS, SUPPORTED_MECHANISMS
 from broker.security.tls import TlsSettings
 
@@ -295,7 +298,7 @@ def config_from_properties(props: Mapping[str, str]) -> BrokerConfig:
     security: dict[str, str] = {}
     for key, value in props.items():
         parser = _PARSERS.get(key)
-        definition = BROKER_CONFIGS.get(key)
+        definition = broker_definition(key)
         if key == PROTOCOL_MAP_KEY:
             values["listener_security_protocol_map"] = parse_protocol_map(key, value)
             continue
@@ -311,11 +314,17 @@ def config_from_properties(props: Mapping[str, str]) -> BrokerConfig:
             values[attr] = parsed
         else:
             try:
-                definition.parse(value)  # type: ignore[union-attr]
+                parsed = definition.parse(value)  # type: ignore[union-attr]
+                if connection_limits.listener_config(key) is not None:
+                    connection_limits.check_listener_value(key, parsed)  # type: ignore[arg-type]
             except InvalidConfigError as exc:
                 raise ConfigError(exc.message) from None
     if values.get("log_dirs") == ():
         raise ConfigError("log.dirs: at least one directory is required")
+    try:
+        connection_limits.check_per_ip(BrokerConfigLayers(static=known).value)
+    except InvalidConfigError as exc:
+        raise ConfigError(exc.message) from None
     config = BrokerConfig(**values, extra=extra, properties=known, security=security)  # type: ignore[arg-type]
     _check_listeners(config)
     _check_request_memory(config)

@@ -1,10 +1,11 @@
 """DescribeClientQuotas / AlterClientQuotas semantics, as Kafka's controller has them.
 
 Entities arrive on the wire as ``(entity_type, entity_name)`` pairs: ``user`` and
-``client-id``, a null name meaning the default entity. Kafka also has ``ip`` entities
-(``connection_creation_rate``); Headwater does not enforce connection-rate quotas, so an
-alteration of an ``ip`` entity is refused with INVALID_REQUEST saying so, and a
-describe filter on ``ip`` matches nothing.
+``client-id``, a null name meaning the default entity, or (KIP-612) ``ip`` alone, whose
+one quota key is ``connection_creation_rate``. An ip entity names an IP address or a
+host name that resolves (Kafka's ``InetAddress.getByName``); resolving is IO, so
+:func:`needs_resolution` tells the caller which names it must resolve before accepting
+them (``not_resolvable`` is the refusal).
 
 Validation and messages follow Kafka's ``ClientQuotaControlManager`` (alter) and
 ``ClientQuotasImage.describe`` (describe filters). Pure: no IO, no clock.
@@ -12,6 +13,8 @@ Validation and messages follow Kafka's ``ClientQuotaControlManager`` (alter) and
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -34,7 +37,9 @@ QUOTA_KEY_TYPES = {
     "request_percentage": "DOUBLE",
     "controller_mutation_rate": "DOUBLE",
 }
+IP_QUOTA_KEY_TYPES = {"connection_creation_rate": "INT"}
 LONG_MAX = 2**63 - 1
+INT_MAX = 2**31 - 1
 
 
 def _invalid(message: str) -> BrokerError:
@@ -48,6 +53,8 @@ def entity_entries(quota_entity: QuotaEntity) -> list[tuple[str, str | None]]:
         entries.append((USER, quota_entity.user))
     if quota_entity.has_client_id:
         entries.append((CLIENT_ID, quota_entity.client_id))
+    if quota_entity.has_ip:
+        entries.append((IP, quota_entity.ip))
     return entries
 
 
@@ -72,19 +79,53 @@ def parse_entity(entries: Iterable[tuple[str, str | None]]) -> QuotaEntity:
                 "Invalid quota entity combination, IP entity should not be combined with "
                 "User or ClientId"
             )
-        raise _invalid(
-            "Unhandled client quota entity type: ip (Headwater does not enforce "
-            "connection_creation_rate quotas)"
-        )
+        ip = names[IP]
+        if ip is not None and not is_ip_address(ip) and not _HOST_NAME.fullmatch(ip):
+            raise not_resolvable(ip)  # not even a host name: no lookup needed to say so
+        return entity(ip=ip)
     kwargs = {"user" if t == USER else "client_id": n for t, n in names.items()}
     return entity(**kwargs)  # type: ignore[arg-type]
 
 
-def parse_ops(ops: Iterable[tuple[str, float, bool]]) -> dict[str, float | None]:
-    """``{key: value}`` to set, ``{key: None}`` to remove (INVALID_REQUEST when bad)."""
+# RFC 1123 host names, whose last label is not all digits (RFC 3696 section 2), so that
+# "300.1.1.1" is a bad address rather than a name to look up
+_HOST_NAME = re.compile(
+    r"(?=.{1,253}\.?$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*"
+    r"(?![0-9]+\.?$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?"
+)
+
+
+def is_ip_address(name: str) -> bool:
+    """An IPv4 or IPv6 address literal (no resolution needed)."""
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+def needs_resolution(quota_entity: QuotaEntity) -> str | None:
+    """The host name of an ip entity that is not an address literal, which the caller
+    must resolve before the entity is valid; None when there is nothing to resolve."""
+    if quota_entity.has_ip and quota_entity.ip is not None and not is_ip_address(quota_entity.ip):
+        return quota_entity.ip
+    return None
+
+
+def not_resolvable(name: str) -> BrokerError:
+    """Kafka's refusal of an ip entity that is neither an address nor a resolvable host."""
+    return _invalid(f"{name} is not a valid IP or resolvable host.")
+
+
+def parse_ops(
+    ops: Iterable[tuple[str, float, bool]], *, ip: bool = False
+) -> dict[str, float | None]:
+    """``{key: value}`` to set, ``{key: None}`` to remove (INVALID_REQUEST when bad).
+    ``ip``: the ops of an ip entity, whose only key is ``connection_creation_rate``."""
+    key_types = IP_QUOTA_KEY_TYPES if ip else QUOTA_KEY_TYPES
     changes: dict[str, float | None] = {}
     for key, value, remove in ops:
-        kind = QUOTA_KEY_TYPES.get(key)
+        kind = key_types.get(key)
         if kind is None:
             raise _invalid(f"Invalid configuration key {key}")
         if remove:
@@ -92,9 +133,11 @@ def parse_ops(ops: Iterable[tuple[str, float, bool]]) -> dict[str, float | None]
             continue
         if not value > 0:  # also refuses NaN
             raise _invalid(f"Quota {key} must be greater than 0")
-        if kind == "LONG":
-            if value > LONG_MAX:
+        if kind in ("LONG", "INT"):
+            if kind == "LONG" and value > LONG_MAX:
                 raise _invalid(f"Proposed value for {key} is too large for a LONG.")
+            if kind == "INT" and value > INT_MAX:
+                raise _invalid(f"Proposed value for {key} is too large for an INT.")
             if abs(value % 1.0) > 1e-6:
                 raise _invalid(f"{key} cannot be a fractional value.")
         changes[key] = float(value)

@@ -6,7 +6,9 @@ in precedence order, with the factor that converts the broker unit to the topic'
 (``log.retention.hours`` x 3600000 -> ``retention.ms``). ``BROKER_CONFIGS``: the broker
 settings DescribeConfigs lists for a broker; ``DYNAMIC_BROKER_CONFIGS`` the subset that
 AlterConfigs may change at runtime, which is exactly the set whose effect Headwater
-implements (they flow into every topic's resolved LogConfig).
+implements (the topic-config defaults flow into every topic's resolved LogConfig; the
+connection limits of :mod:`broker.cluster.connection_limits` into the broker's
+connection quotas, also as ``listener.name.<listener>.``-prefixed names).
 
 Defaults are Kafka 3.x's. Where Headwater's broker has its own default (listeners,
 log.dirs, node.id) the table says so.
@@ -14,7 +16,9 @@ log.dirs, node.id) the table says so.
 
 from __future__ import annotations
 
+from broker.cluster import connection_limits
 from broker.cluster.config_def import (
+    INT_MAX,
     LONG_MAX,
     ConfigDef,
     ConfigType,
@@ -200,6 +204,25 @@ BROKER_CONFIGS = definitions(
         "broker holds at once, being received or handled, over all connections; while "
         "they are used up it reads from no connection whose next request does not fit. "
         "-1: no bound (Kafka's default). At least socket.request.max.bytes.", at_least(-1)),
+    ConfigDef("socket.listen.backlog.size", T.INT, 50, "The most connections the "
+        "operating system queues for a listener while the broker does not accept them "
+        "(also bounded by the kernel's somaxconn).", at_least(1)),
+    ConfigDef(connection_limits.MAX_CONNECTIONS, T.INT, INT_MAX, "The most connections "
+        "open at once, all listeners together; listener.name.<listener>.max.connections "
+        "limits one listener. Over either, new connections wait until one closes.",
+        at_least(0)),
+    ConfigDef(connection_limits.MAX_CONNECTIONS_PER_IP, T.INT, INT_MAX, "The most "
+        "connections open at once from one IP address; a new connection over it is "
+        "closed at once. May be 0 when max.connections.per.ip.overrides is set.",
+        at_least(0)),
+    ConfigDef(connection_limits.MAX_CONNECTIONS_PER_IP_OVERRIDES, T.STRING, "", "Other "
+        "limits than max.connections.per.ip for some addresses or host names, as "
+        "host:count pairs separated by commas: \"hostName:100,127.0.0.1:200\".",
+        connection_limits.validate_overrides),
+    ConfigDef(connection_limits.MAX_CONNECTION_CREATION_RATE, T.INT, INT_MAX, "The most "
+        "new connections per second, all listeners together; listener.name.<listener>."
+        "max.connection.creation.rate limits one listener. Over either, accepting waits.",
+        at_least(0)),
     _log_default("max.message.bytes", "message.max.bytes"),
     _log_default("compression.type", "compression.type"),
     _log_default("min.insync.replicas", "min.insync.replicas"),
@@ -262,11 +285,13 @@ BROKER_CONFIGS = definitions(
         "without any ACL is open to everyone (true) or to super users only (false)."),
 )  # fmt: skip
 
-DYNAMIC_BROKER_CONFIGS = frozenset(
-    broker_name for chain in TOPIC_SYNONYMS.values() for broker_name, _factor in chain
+DYNAMIC_BROKER_CONFIGS = (
+    frozenset(broker_name for chain in TOPIC_SYNONYMS.values() for broker_name, _factor in chain)
+    | connection_limits.CONNECTION_CONFIGS
 )
-"""Changeable at runtime with AlterConfigs on a broker resource: exactly the topic-config
-defaults, whose new values every topic without an override picks up. Every other broker
+"""Changeable at runtime with AlterConfigs on a broker resource: the topic-config
+defaults, whose new values every topic without an override picks up, and the connection
+limits (also per listener: ``connection_limits.listener_config``). Every other broker
 config is read at startup and is read-only in DescribeConfigs."""
 
 

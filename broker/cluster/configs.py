@@ -25,11 +25,13 @@ broker default), where Kafka starts from the static default.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 
+from broker.cluster import connection_limits
 from broker.cluster.config_catalog import (
     BROKER_CONFIGS,
     DYNAMIC_BROKER_CONFIGS,
@@ -60,6 +62,7 @@ __all__ = [
     "ResourceType",
     "Synonym",
     "apply_incremental",
+    "broker_definition",
     "describe_broker",
     "describe_topic",
     "effective_topic_values",
@@ -146,6 +149,25 @@ class BrokerConfigLayers:
         if source == ConfigSource.DEFAULT_CONFIG or raw is None:
             return definition.default
         return _parse_stored(definition, raw)
+
+    def listener_keys(self, *, default_only: bool = False) -> list[str]:
+        """The listener-prefixed connection limits set in any layer (the cluster-default
+        layer only, with ``default_only``), sorted."""
+        layers = (self.dynamic_default,) if default_only else [lyr for _, lyr in self._layers()]
+        return sorted(
+            {k for layer in layers for k in layer if connection_limits.listener_config(k)}
+        )
+
+    def listener_value(self, listener_name: str, name: str) -> object:
+        """A listener's value of ``name``: ``listener.name.<listener>.<name>`` where it is
+        set (the listener name in any case), else the broker-wide value, as Kafka's
+        ``valuesWithPrefixOverride``."""
+        wanted = connection_limits.listener_key(listener_name, name)
+        for _source, layer in self._layers():
+            for key, raw in layer.items():
+                if key.lower() == wanted:
+                    return _parse_stored(BROKER_CONFIGS[name], raw)
+        return self.value(name)
 
     def synonyms(self, names: Sequence[str]) -> list[Synonym]:
         """Every value of ``names`` in every layer, highest precedence first."""
@@ -288,13 +310,19 @@ def describe_broker(
     that level, with synonyms from that level only (as Kafka).
     """
     entries = []
-    for name in sorted(BROKER_CONFIGS):
+    names = sorted(BROKER_CONFIGS) + layers.listener_keys(default_only=not per_broker)
+    for name in names:
         if keys is not None and name not in keys:
             continue
         if not per_broker and name not in layers.dynamic_default:
             continue
-        definition = BROKER_CONFIGS[name]
-        synonyms = layers.synonyms(broker_synonyms(name))
+        definition = broker_definition(name)
+        assert definition is not None
+        listener = connection_limits.listener_config(name)
+        # Kafka's brokerConfigSynonyms: a listener's config, then the broker-wide one
+        synonyms = layers.synonyms(
+            (name, listener[1]) if listener is not None else broker_synonyms(name)
+        )
         if synonyms and synonyms[0].name != name:
             synonyms = []  # as Kafka: a name unset everywhere is DEFAULT_CONFIG, value null
         if per_broker:
@@ -309,7 +337,7 @@ def describe_broker(
                 name=name,
                 value=value,
                 source=synonyms[0].source if synonyms else ConfigSource.DEFAULT_CONFIG,
-                read_only=name not in DYNAMIC_BROKER_CONFIGS,
+                read_only=name not in DYNAMIC_BROKER_CONFIGS and listener is None,
                 synonyms=tuple(synonyms),
                 config_type=definition.type,
                 documentation=definition.doc,
@@ -338,14 +366,30 @@ def broker_resource_is_default(resource_name: str, node_id: int) -> bool:
     return False
 
 
+def broker_definition(name: str) -> ConfigDef | None:
+    """A broker config's definition; a listener-prefixed connection limit
+    (``listener.name.internal.max.connections``) has its base config's, under its name."""
+    definition = BROKER_CONFIGS.get(name)
+    listener = connection_limits.listener_config(name)
+    if definition is None and listener is not None:
+        return dataclasses.replace(BROKER_CONFIGS[listener[1]], name=name)
+    return definition
+
+
 def validate_broker_alteration(configs: Mapping[str, str | None]) -> dict[str, str]:
     """Check a dynamic broker layer's complete new contents; returns it without nulls.
 
     Only configs whose effect Headwater applies at runtime may change (INVALID_REQUEST
     "Cannot update these configs dynamically: Set(...)" otherwise, as Kafka words it);
-    values are checked against the definitions (INVALID_CONFIG).
+    values are checked against the definitions (INVALID_CONFIG). A listener's
+    connection limits (``listener.name.<listener>.max.connections``) may change too,
+    and must be positive.
     """
-    refused = sorted(name for name in configs if name not in DYNAMIC_BROKER_CONFIGS)
+    refused = sorted(
+        name
+        for name in configs
+        if name not in DYNAMIC_BROKER_CONFIGS and connection_limits.listener_config(name) is None
+    )
     if refused:
         raise BrokerError(
             ErrorCode.invalid_request,
@@ -354,6 +398,13 @@ def validate_broker_alteration(configs: Mapping[str, str | None]) -> dict[str, s
     kept = {name: value for name, value in configs.items() if value is not None}
     for name in ordered(list(kept), BROKER_CONFIGS):
         BROKER_CONFIGS[name].parse(kept[name])
+    for name in sorted(kept):
+        if connection_limits.listener_config(name) is not None:
+            definition = broker_definition(name)
+            assert definition is not None
+            value = definition.parse(kept[name])
+            assert isinstance(value, int)
+            connection_limits.check_listener_value(name, value)
     return kept
 
 

@@ -9,8 +9,9 @@ On-disk format
     and mechanism: base64 salt, stored key and server key, and the iteration count;
     never a password or salted password), the client quotas (``client_quotas``: a
     list of ``{"entity": {"user": "alice", "client-id": null}, "quotas":
-    {"producer_byte_rate": 1048576.0}}``; an entity holds only the types it names, a
-    null name is the default entity) and, under ``acls``, the ACL bindings, each an
+    {"producer_byte_rate": 1048576.0}}``, or ``{"entity": {"ip": "10.0.0.1"},
+    "quotas": {"connection_creation_rate": 10.0}}``; an entity holds only the types it
+    names, a null name is the default entity) and, under ``acls``, the ACL bindings, each an
     object of Kafka's enum names: ``{"resource_type": "TOPIC", "resource_name":
     "acme.", "pattern_type": "PREFIXED", "principal": "User:acme-app", "host": "*",
     "operation": "ALL", "permission_type": "ALLOW"}``. Rewritten whole on every change:
@@ -195,17 +196,22 @@ class MetadataStore(Protocol):
     def delete_acls(self, bindings: Iterable[AclBinding]) -> None: ...
 
 
+_QUOTA_ENTITY_FIELDS = {"user": "user", "client-id": "client_id", "ip": "ip"}
+
+
 def _quota_entity_json(quota_entity: QuotaEntity) -> dict[str, str | None]:
     names: dict[str, str | None] = {}
     if quota_entity.has_user:
         names["user"] = quota_entity.user
     if quota_entity.has_client_id:
         names["client-id"] = quota_entity.client_id
+    if quota_entity.has_ip:
+        names["ip"] = quota_entity.ip
     return names
 
 
 def _quota_entity_from_json(names: dict[str, str | None]) -> QuotaEntity:
-    kwargs = {"user" if key == "user" else "client_id": name for key, name in names.items()}
+    kwargs = {_QUOTA_ENTITY_FIELDS[key]: name for key, name in names.items()}
     return entity(**kwargs)  # type: ignore[arg-type]
 
 

@@ -1,11 +1,13 @@
 """Client quotas as Kafka defines them: entities, precedence, rates and throttle times.
 
 Entities
-    A quota is configured for a user, a client-id, or both, each either named or the
-    default (``None`` here, ``<default>`` in Kafka's tools). Quota types:
+    A client quota is configured for a user, a client-id, or both, each either named or
+    the default (``None`` here, ``<default>`` in Kafka's tools). Quota types:
     ``producer_byte_rate``, ``consumer_byte_rate`` (bytes/s), ``request_percentage``
     (% of one request-handler thread) and ``controller_mutation_rate`` (partitions
-    created or deleted per second).
+    created or deleted per second). An ``ip`` entity (KIP-612), named or the default,
+    stands alone and has one type, ``connection_creation_rate`` (new connections per
+    second from that address; ``broker.server.connection_quotas`` enforces it).
 
 Precedence (Kafka's, most specific first)
     1. user + client-id          5. default user + default client-id
@@ -37,25 +39,30 @@ QUOTA_TYPES = (
     "request_percentage",
     "controller_mutation_rate",
 )
+IP_QUOTA_TYPES = ("connection_creation_rate",)
 
 
 @dataclass(frozen=True, slots=True)
 class QuotaEntity:
-    """``user``/``client_id``: a name, None for the default, or absent (``unset``)."""
+    """``user``/``client_id``/``ip``: a name, None for the default, or absent (``unset``).
+    An ip entity has neither of the other two (Kafka refuses the combination)."""
 
     user: str | None = None
     client_id: str | None = None
     has_user: bool = False
     has_client_id: bool = False
+    ip: str | None = None
+    has_ip: bool = False
 
     def describe(self) -> str:
         parts = []
-        if self.has_user:
-            parts.append(f"user={self.user if self.user is not None else '<default>'}")
-        if self.has_client_id:
-            parts.append(
-                f"client-id={self.client_id if self.client_id is not None else '<default>'}"
-            )
+        for present, label, name in (
+            (self.has_user, "user", self.user),
+            (self.has_client_id, "client-id", self.client_id),
+            (self.has_ip, "ip", self.ip),
+        ):
+            if present:
+                parts.append(f"{label}={name if name is not None else '<default>'}")
         return ", ".join(parts)
 
 
@@ -67,14 +74,20 @@ UNSET = _Unset()
 
 
 def entity(
-    *, user: str | _Unset | None = UNSET, client_id: str | _Unset | None = UNSET
+    *,
+    user: str | _Unset | None = UNSET,
+    client_id: str | _Unset | None = UNSET,
+    ip: str | _Unset | None = UNSET,
 ) -> QuotaEntity:
-    """``entity(user="alice")``, ``entity(user=None)`` (the default user), and so on."""
+    """``entity(user="alice")``, ``entity(user=None)`` (the default user),
+    ``entity(ip="10.0.0.1")``, and so on."""
     return QuotaEntity(
         user=None if isinstance(user, _Unset) else user,
         client_id=None if isinstance(client_id, _Unset) else client_id,
         has_user=not isinstance(user, _Unset),
         has_client_id=not isinstance(client_id, _Unset),
+        ip=None if isinstance(ip, _Unset) else ip,
+        has_ip=not isinstance(ip, _Unset),
     )
 
 

@@ -1,11 +1,13 @@
-"""AlterClientQuotas (key 49): set and remove quota configs of user / client-id entities.
+"""AlterClientQuotas (key 49): set and remove quota configs of user / client-id / ip entities.
 
-Each entry names an entity (``user`` and/or ``client-id``; a null name is the default
-entity) and ops that set a key to a positive value or remove it. Entries are checked one
-by one with Kafka's errors and messages (INVALID_REQUEST: unknown key, value not above
-zero, fractional byte rate, empty or duplicate entity types, ``ip`` entities, which
-Headwater does not enforce); the valid ones are persisted together in one metadata
-write and apply at once to connected clients. ``validate_only`` checks and changes
+Each entry names an entity (``user`` and/or ``client-id``, or an ``ip`` alone; a null
+name is the default entity) and ops that set a key to a positive value or remove it.
+Entries are checked one by one with Kafka's errors and messages (INVALID_REQUEST:
+unknown key for the entity type, value not above zero, fractional byte rate or
+connection rate, empty or duplicate entity types, ip combined with another type, an ip
+that is neither an address nor a resolvable host); the valid ones are persisted together
+in one metadata write and apply at once: to connected clients, and to new connections
+(``connection_creation_rate``). ``validate_only`` checks and changes
 nothing. With an authorizer, the client needs ALTER_CONFIGS on the cluster; without
 it every entry is answered CLUSTER_AUTHORIZATION_FAILED, as Kafka does.
 """
@@ -23,11 +25,13 @@ from broker.handlers.authorization import MESSAGES, authorize_cluster
 from broker.handlers.context import RequestContext
 from broker.handlers.registry import api
 from broker.protocol.messages import build
+from broker.server.connection_quotas import resolve_host
 
 log = logging.getLogger(__name__)
 
 
-def _plan(
+async def _plan(
+    ctx: RequestContext,
     entry: object,
     current: dict[QuotaEntity, dict[str, float]],
     planned: dict[QuotaEntity, dict[str, float]],
@@ -39,9 +43,15 @@ def _plan(
             (e.entity_type, e.entity_name)
             for e in entry.entity  # type: ignore[attr-defined]
         )
+        host = client_quotas.needs_resolution(quota_entity)
+        if host is not None:  # Kafka's InetAddress.getByName, off the event loop
+            addresses = await resolve_host(host)
+            if addresses is None:
+                raise client_quotas.not_resolvable(host)
+            ctx.broker.connection_quotas.remember_host(host, addresses)
         changes = client_quotas.parse_ops(
-            (op.key, op.value, op.remove)
-            for op in entry.ops  # type: ignore[attr-defined]
+            ((op.key, op.value, op.remove) for op in entry.ops),  # type: ignore[attr-defined]
+            ip=quota_entity.has_ip,
         )
     except BrokerError as exc:
         return exc.code, exc.message
@@ -57,7 +67,7 @@ async def handle(ctx: RequestContext, request: object) -> object:
     current = quotas.configs()
     planned: dict[QuotaEntity, dict[str, float]] = {}
     if authorize_cluster(ctx, AclOperation.ALTER_CONFIGS):
-        results = [_plan(entry, current, planned) for entry in request.entries]  # type: ignore[attr-defined]
+        results = [await _plan(ctx, entry, current, planned) for entry in request.entries]  # type: ignore[attr-defined]
     else:
         denied = ErrorCode.cluster_authorization_failed
         results = [(denied, MESSAGES[denied]) for _ in request.entries]  # type: ignore[attr-defined]

@@ -3,8 +3,10 @@
 The mechanism's server (``broker.security``) answers each token; the last answer
 completes the login and the connection's principal becomes ``User:<name>``. A failure
 is SASL_AUTHENTICATION_FAILED with Kafka's message, and the connection closes after
-the answer. A PLAIN token costs a PBKDF2 run, so it is checked on a worker thread
-rather than on the event loop. Session lifetime is 0: no re-authentication (KIP-368).
+the answer. A PLAIN token costs a PBKDF2 run, so it is checked on the broker's one
+password-check thread (``BrokerState.password_checks``) rather than on the event loop:
+however many clients guess passwords at once, hashing takes at most one core. Session
+lifetime is 0: no re-authentication (KIP-368).
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ async def handle(ctx: RequestContext, request: object) -> object:
                 "SaslAuthenticate request received after successful authentication",
             )
         if security.slow_step:
-            answer = await asyncio.to_thread(security.authenticate, token)
+            answer = await asyncio.get_running_loop().run_in_executor(
+                ctx.broker.password_checks, security.authenticate, token
+            )
         else:
             answer = security.authenticate(token)
     except BrokerError as exc:

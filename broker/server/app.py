@@ -9,6 +9,11 @@ every answer in request order. A
 protocol violation ends only that connection, with a log line; a handler bug answers
 nothing, logs the traceback and ends the connection; the broker keeps serving.
 
+Connections are accepted by one :class:`~broker.server.acceptor.Acceptor` per listener,
+which applies Kafka's connection limits (``max.connections``, ``max.connections.per.ip``
+and overrides, ``max.connection.creation.rate``, the ``ip`` quota entity's
+``connection_creation_rate``) before a connection reaches :meth:`BrokerServer._serve`.
+
 Every listener has a security protocol (``listener.security.protocol.map``): SSL and
 SASL_SSL listeners wrap connections in TLS; each connection carries a
 :class:`~broker.security.sasl.ConnectionSecurity` that gates requests until a SASL
@@ -25,7 +30,6 @@ connection ``connection.failed.authentication.delay.ms`` after its error respons
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import signal
 import ssl
@@ -44,6 +48,7 @@ from broker.protocol.connection import KafkaConnection, Request, RequestHeader
 from broker.protocol.framing import frame
 from broker.security.sasl import ANONYMOUS, AuthenticationFailed, ConnectionSecurity
 from broker.security.tls import TlsConfigError, principal_from_certificate, server_context
+from broker.server.acceptor import Acceptor, bind
 from broker.server.quota_manager import (
     EXEMPT_API_KEYS,
     REQUEST,
@@ -66,7 +71,7 @@ class BrokerServer:
     def __init__(self, state: BrokerState, registry: HandlerRegistry = REGISTRY) -> None:
         self.state = state
         self.registry = registry
-        self._servers: list[asyncio.Server] = []
+        self._acceptors: list[Acceptor] = []
         self._connection_ids = count(1)
         self._connections: set[asyncio.Task[None]] = set()
         self.request_memory = RequestMemoryPool(state.config.queued_max_request_bytes)
@@ -80,26 +85,31 @@ class BrokerServer:
             else None
             for listener in config.listeners
         }
+        quotas = self.state.connection_quotas
+        await quotas.refresh()  # host names in the connection limits, before any accept
+        backlog = int(self.state.configs.layers.value("socket.listen.backlog.size"))  # type: ignore[call-overload]
         for listener in config.listeners:
-            server = await asyncio.start_server(
-                functools.partial(self._serve, listener.name),
-                listener.host or None,
-                listener.port,
-                limit=READ_CHUNK,
-                ssl=contexts[listener.name],
+            acceptor = Acceptor(
+                listener.name,
+                await bind(listener.host, listener.port, backlog),
+                quotas=quotas,
+                serve=self._serve,
+                ssl_context=contexts[listener.name],
+                read_limit=READ_CHUNK,
             )
-            self._servers.append(server)
+            acceptor.start()
+            self._acceptors.append(acceptor)
             log.info("listening on %s (%s)", listener, config.security_protocol(listener.name))
 
     async def stop(self) -> None:
-        for server in self._servers:
-            server.close()
+        for acceptor in self._acceptors:
+            await acceptor.stop_accepting()
         connections = list(self._connections)
         for task in connections:
             task.cancel()
         await asyncio.gather(*connections, return_exceptions=True)
-        for server in self._servers:
-            await server.wait_closed()
+        for acceptor in self._acceptors:
+            await acceptor.close()
         self.state.logs.flush_all()
         self.state.close()
 
@@ -234,10 +244,11 @@ class BrokerServer:
             if security.authenticated and not was_authenticated:
                 connection.limit_request_size(self.state.config.socket_request_max_bytes)
 
-    @staticmethod
-    async def _authenticate_raw(security: ConnectionSecurity, token: bytes) -> bytes:
-        if security.slow_step:
-            return await asyncio.to_thread(security.authenticate, token)
+    async def _authenticate_raw(self, security: ConnectionSecurity, token: bytes) -> bytes:
+        if security.slow_step:  # PBKDF2: on the one password-check thread
+            return await asyncio.get_running_loop().run_in_executor(
+                self.state.password_checks, security.authenticate, token
+            )
         return security.authenticate(token)
 
     async def _dispatch(

@@ -12,12 +12,13 @@ Not thread-safe: owned by the event loop, like the rest of :class:`BrokerState`.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import typing
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from enum import Enum
 
-from broker.cluster import configs
+from broker.cluster import configs, connection_limits
 from broker.cluster.config_catalog import TOPIC_CONFIGS
 from broker.cluster.metadata import MetadataStore
 from broker.config import BrokerConfig
@@ -49,6 +50,7 @@ class ConfigManager:
         self._metadata = metadata
         self._logs = logs
         self._log_configs: dict[str, LogConfig] = {}
+        self._broker_subscribers: list[Callable[[configs.BrokerConfigLayers], None]] = []
 
     @property
     def layers(self) -> configs.BrokerConfigLayers:
@@ -66,6 +68,10 @@ class ConfigManager:
                 ErrorCode.unknown_topic_or_partition, f"The topic '{topic}' does not exist."
             )
         return record.configs
+
+    def on_broker_change(self, callback: Callable[[configs.BrokerConfigLayers], None]) -> None:
+        """Call ``callback`` with the new layers after every dynamic broker change."""
+        self._broker_subscribers.append(callback)
 
     # -- resolution ---------------------------------------------------------------
     def log_config(self, topic: str) -> LogConfig:
@@ -157,10 +163,15 @@ class ConfigManager:
     ) -> None:
         """Replace the dynamic configs of broker resource "" (cluster default) or
         "<node.id>"; every topic without its own override picks up the change."""
-        configs.broker_resource_is_default(resource_name, self._node_id)
+        default = configs.broker_resource_is_default(resource_name, self._node_id)
         kept = configs.validate_broker_alteration(new_configs)
+        layer = "dynamic_default" if default else "dynamic_broker"
+        connection_limits.check_per_ip(dataclasses.replace(self.layers, **{layer: kept}).value)
         if validate_only:
             return
         self._metadata.alter_broker_configs(resource_name, kept)
         log.info("broker resource %r: dynamic configs now %s", resource_name, kept)
         self._reapply([record.name for record in self._metadata.topics()])
+        layers = self.layers
+        for callback in self._broker_subscribers:
+            callback(layers)

@@ -108,27 +108,39 @@ class QuotaManager:
         window_num: int = 11,
         window_size_s: int = 1,
         clock: Callable[[], float] = time.monotonic,
+        on_change: Callable[[dict[QuotaEntity, dict[str, float]]], None] | None = None,
     ) -> None:
         self._metadata = metadata
         self._burst_s = float(window_num * window_size_s)
         self._clock = clock
-        self._configs = metadata.client_quotas()
+        self._on_change = on_change
+        self._all = metadata.client_quotas()
+        self._configs = self._client_configs()
         self._resolved: dict[tuple[str, str], dict[str, tuple[_MetricKey, float]]] = {}
         self._buckets: dict[_MetricKey, TokenBucket] = {}
 
+    def _client_configs(self) -> dict[QuotaEntity, dict[str, float]]:
+        """The user / client-id entities (ip entities are the connection quotas')."""
+        return {e: q for e, q in self._all.items() if not e.has_ip}
+
     @property
     def active(self) -> bool:
-        """Whether any quota is configured (else nothing is measured)."""
+        """Whether any client quota is configured (else nothing is measured)."""
         return bool(self._configs)
 
     def configs(self) -> dict[QuotaEntity, dict[str, float]]:
-        return {e: dict(q) for e, q in self._configs.items()}
+        """Every entity's quotas, ip entities included (DescribeClientQuotas)."""
+        return {e: dict(q) for e, q in self._all.items()}
 
     def alter(self, alterations: Iterable[tuple[QuotaEntity, dict[str, float]]]) -> None:
-        """Persist new quotas for entities (empty: none) and apply them at once."""
+        """Persist new quotas for entities (empty: none) and apply them at once (ip
+        entities through ``on_change``, the connection quotas)."""
         self._metadata.alter_client_quotas(alterations)
-        self._configs = self._metadata.client_quotas()
+        self._all = self._metadata.client_quotas()
+        self._configs = self._client_configs()
         self._resolved.clear()
+        if self._on_change is not None:
+            self._on_change(self.configs())
 
     # -- measuring ----------------------------------------------------------------
     def _resolve(self, user: str, client_id: str) -> dict[str, tuple[_MetricKey, float]]:

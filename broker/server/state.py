@@ -13,6 +13,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 
 from broker.cluster.authorizer import build_authorizer
 from broker.cluster.metadata import FileMetadataStore, TopicRecord, plan_new_partitions
@@ -29,6 +30,7 @@ from broker.coordinator.coordinator import GroupCoordinator
 from broker.coordinator.service import GroupCoordinatorService
 from broker.errors import BrokerError, ErrorCode
 from broker.server.config_manager import ConfigManager
+from broker.server.connection_quotas import ConnectionQuotas
 from broker.server.flusher import GroupCommitFlusher
 from broker.server.offsets_topic import ConsumerOffsetsLog
 from broker.server.quota_manager import QuotaManager
@@ -74,11 +76,21 @@ class BrokerState:
         self.authorizer = build_authorizer(self.configs.layers.value, self.metadata)
         """Kafka's ``Option[Authorizer]``: None when ``authorizer.class.name`` is empty."""
         self.appends = AppendNotifier()
+        self.connection_quotas = ConnectionQuotas(
+            self.configs.layers,
+            [listener.name for listener in config.listeners],
+            ip_quotas=self.metadata.client_quotas(),
+        )
+        self.configs.on_broker_change(self.connection_quotas.reconfigure)
         self.quotas = QuotaManager(
             self.metadata,
             window_num=int(self.configs.layers.value("quota.window.num")),  # type: ignore[call-overload]
             window_size_s=int(self.configs.layers.value("quota.window.size.seconds")),  # type: ignore[call-overload]
+            on_change=self.connection_quotas.set_ip_quotas,
         )
+        self.password_checks = ThreadPoolExecutor(1, thread_name_prefix="sasl-password")
+        """PBKDF2 runs of SASL/PLAIN logins, one at a time: however many clients try
+        passwords at once, hashing takes at most one core from the event loop."""
         self.flusher = GroupCommitFlusher()
         for topic in self.metadata.topics():
             for partition in topic.partitions:
@@ -258,5 +270,6 @@ class BrokerState:
         return partition_log
 
     def close(self) -> None:
+        self.password_checks.shutdown(wait=True, cancel_futures=True)
         self.flusher.close()
         self.logs.close()

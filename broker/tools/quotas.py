@@ -1,12 +1,15 @@
-"""``headwater quotas``: client quotas, as ``kafka-configs.sh --entity-type users|clients``.
+"""``headwater quotas``: client quotas, as ``kafka-configs.sh --entity-type users|clients|ips``.
 
     headwater quotas --bootstrap-server HOST:PORT --describe [--user alice] [--client-id etl]
     headwater quotas --alter --user alice --add-config 'producer_byte_rate=1048576'
     headwater quotas --alter --user-defaults --client-id etl --delete-config consumer_byte_rate
+    headwater quotas --alter --ip 10.0.0.7 --add-config connection_creation_rate=10
 
 ``--user NAME`` / ``--user-defaults`` and ``--client-id NAME`` / ``--client-defaults``
 name the entity and may be combined (a user's quota for one client-id). ``--describe``
 lists the entities that have exactly those parts (every quota when none is given).
+``--ip ADDRESS`` / ``--ip-defaults`` name an ip entity (KIP-612), alone: its one quota is
+``connection_creation_rate``, new connections per second from that address.
 
 confluent-kafka has no client-quota admin API, so this tool speaks DescribeClientQuotas
 and AlterClientQuotas (KIP-546) through kafka-python's connection and message classes,
@@ -34,6 +37,7 @@ QUOTA_KEYS = (
     "request_percentage",
     "controller_mutation_rate",
 )
+IP_QUOTA_KEYS = ("connection_creation_rate",)
 MATCH_TYPE_EXACT = 0
 MATCH_TYPE_DEFAULT = 1
 
@@ -53,7 +57,8 @@ _TRANSLATED = {
 
 def add_parser(commands: Any) -> None:
     parser = commands.add_parser(
-        NAME, help="describe and alter client quotas (kafka-configs.sh --entity-type users|clients)"
+        NAME,
+        help="describe and alter client quotas (kafka-configs.sh --entity-type users|clients|ips)",
     )
     add_client_args(parser)
     action = parser.add_mutually_exclusive_group(required=True)
@@ -65,10 +70,14 @@ def add_parser(commands: Any) -> None:
     client = parser.add_mutually_exclusive_group()
     client.add_argument("--client-id", metavar="NAME", help="a client-id")
     client.add_argument("--client-defaults", action="store_true", help="the default client-id")
+    ip = parser.add_mutually_exclusive_group()
+    ip.add_argument("--ip", metavar="ADDRESS", help="an IP address or host name (KIP-612)")
+    ip.add_argument("--ip-defaults", action="store_true", help="the default ip entity")
     parser.add_argument(
         "--add-config",
         metavar="K=V,K=V",
-        help=f"quota configs to set: {', '.join(QUOTA_KEYS)}",
+        help=f"quota configs to set: {', '.join(QUOTA_KEYS)}; for an ip entity "
+        f"{', '.join(IP_QUOTA_KEYS)}",
     )
     parser.add_argument("--delete-config", metavar="K,K", help="quota configs to remove")
     parser.add_argument("--timeout-ms", type=int, default=30000)
@@ -82,6 +91,10 @@ def _entity(args: argparse.Namespace) -> list[tuple[str, str | None]]:
         entity.append(("user", args.user))
     if args.client_id is not None or args.client_defaults:
         entity.append(("client-id", args.client_id))
+    if args.ip is not None or args.ip_defaults:
+        if entity:
+            raise ToolError("--ip/--ip-defaults cannot be combined with a user or client-id")
+        entity.append(("ip", args.ip))
     return entity
 
 
@@ -123,7 +136,7 @@ def entity_label(entity: list[tuple[str, str | None]]) -> str:
     """``user-principal 'alice', the default client-id``: kafka-configs.sh's wording."""
     parts = []
     for entity_type, name in entity:
-        label = "user-principal" if entity_type == "user" else entity_type
+        label = {"user": "user-principal", "ip": "ip"}.get(entity_type, entity_type)
         parts.append(f"the default {label}" if name is None else f"{label} '{name}'")
     return ", ".join(parts)
 
@@ -177,7 +190,10 @@ def main(args: argparse.Namespace) -> int:
     entity = _entity(args)
     ops = _ops(args)
     if args.alter and not entity:
-        raise ToolError("--alter needs --user/--user-defaults and/or --client-id/--client-defaults")
+        raise ToolError(
+            "--alter needs --user/--user-defaults and/or --client-id/--client-defaults, "
+            "or --ip/--ip-defaults"
+        )
     if args.alter and not ops:
         raise ToolError("--alter needs --add-config and/or --delete-config")
     if args.describe and ops:

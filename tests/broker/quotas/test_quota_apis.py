@@ -64,8 +64,14 @@ def test_bad_filters_and_alterations_get_kafkas_errors(broker: BrokerProcess) ->
             ({"user": "a"}, {"connection_creation_rate": 5.0}, "Invalid configuration key"),
             ({}, {"producer_byte_rate": 1.0}, "Invalid empty client quota entity"),
             ({"user": ""}, {"producer_byte_rate": 1.0}, "Empty user not supported"),
-            ({"ip": "10.0.0.1"}, {"connection_creation_rate": 5.0}, "does not enforce"),
             ({"ip": None, "user": "a"}, {"producer_byte_rate": 1.0}, "IP entity should not"),
+            ({"ip": "10.0.0.1"}, {"producer_byte_rate": 1.0}, "Invalid configuration key"),
+            ({"ip": "10.0.0.1"}, {"connection_creation_rate": 2.5}, "cannot be a fractional"),
+            ({"ip": "10.0.0.1"}, {"connection_creation_rate": 2.0**31}, "too large for an INT."),
+            ({"ip": "10.0.0.1"}, {"connection_creation_rate": 0.0}, "must be greater than 0"),
+            ({"ip": "300.1.1.1"}, {"connection_creation_rate": 5.0}, "300.1.1.1 is not a valid IP"),
+            ({"ip": "no_such host"}, {"connection_creation_rate": 5.0}, "or resolvable host."),
+            ({"ip": ""}, {"connection_creation_rate": 5.0}, "Empty ip not supported"),
             ({"group": "g"}, {"producer_byte_rate": 1.0}, "Unhandled client quota entity type"),
         ]
         for entity, ops, message in bad_alterations:

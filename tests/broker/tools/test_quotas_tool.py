@@ -44,3 +44,31 @@ def test_quotas_alters_describes_and_survives_a_restart(broker: BrokerProcess) -
         "producer_byte_rate=1048576.0",
     ]
     assert headwater.ok("quotas", "--describe", "--user", "bob") == ""
+
+
+def test_quotas_sets_and_describes_ip_connection_creation_rates(broker: BrokerProcess) -> None:
+    headwater = Headwater(broker.bootstrap, broker)
+    done = headwater.ok(
+        "quotas", "--alter", "--ip", "127.0.0.9", "--add-config", "connection_creation_rate=10"
+    )
+    assert done.strip() == "Completed updating config for ip '127.0.0.9'."
+    headwater.ok("quotas", "--alter", "--ip-defaults", "--add-config", "connection_creation_rate=50")
+    error = headwater.fails(
+        "quotas", "--alter", "--ip", "127.0.0.9", "--add-config", "producer_byte_rate=10"
+    )
+    assert "Invalid configuration key producer_byte_rate" in error
+    error = headwater.fails(
+        "quotas", "--alter", "--ip", "no such host!", "--add-config", "connection_creation_rate=1"
+    )
+    assert "is not a valid IP or resolvable host" in error
+    error = headwater.fails(
+        "quotas", "--alter", "--ip", "127.0.0.9", "--user", "bob",
+        "--add-config", "connection_creation_rate=1",
+    )  # fmt: skip
+    assert "cannot be combined" in error
+    assert headwater.ok("quotas", "--describe", "--ip", "127.0.0.9").splitlines() == [
+        "Quota configs for ip '127.0.0.9' are connection_creation_rate=10.0"
+    ]
+    assert headwater.ok("quotas", "--describe", "--ip-defaults").splitlines() == [
+        "Quota configs for the default ip are connection_creation_rate=50.0"
+    ]
