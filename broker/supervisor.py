@@ -8,8 +8,13 @@ the console address, with ``HEADWATER_BOOTSTRAP_SERVERS`` set to the broker's fi
 advertised listener.
 
 Stopping: SIGINT (Ctrl-C) or SIGTERM stops the console first, then the broker, each
-with SIGTERM and a grace period before SIGKILL, and exits 0. If either child exits
-on its own, the other is stopped and ``up`` exits non-zero. The children run in
+with SIGTERM and a grace period before SIGKILL, and exits 0. A child that exits on
+its own (a crash, a SIGKILL, the OOM killer) is restarted, as a service manager would:
+after 1 s, doubling with each restart up to 30 s, back to 1 s once a child has stayed
+up for a minute; every exit and restart is logged with the exit status. The other
+child keeps running (the console's clients reconnect to a restarted broker). Daphne is
+started with a short ``--application-close-timeout`` so that open pages (websockets)
+do not hold its shutdown for daphne's default 10 s. The children run in
 their own process group, so a terminal's Ctrl-C reaches only the supervisor, which
 stops them in order; on Linux they also get SIGTERM should the supervisor itself die.
 
@@ -39,6 +44,10 @@ MANAGE_PY = REPO_ROOT / "manage.py"
 BROKER_START_TIMEOUT = 60.0
 CONSOLE_STOP_GRACE = 10.0
 BROKER_STOP_GRACE = 30.0
+CONSOLE_CLOSE_TIMEOUT = 2  # daphne --application-close-timeout: seconds per open socket
+RESTART_BACKOFF_FIRST = 1.0
+RESTART_BACKOFF_MAX = 30.0
+RESTART_STABLE_AFTER = 60.0  # a child up this long restarts after the first backoff again
 _POLL = 0.1
 _PR_SET_PDEATHSIG = 1
 
@@ -156,14 +165,62 @@ class _StopRequest:
             signal.signal(signum, handler)  # type: ignore[arg-type]
 
 
-def _supervise(children: dict[str, subprocess.Popen[bytes]], stop: _StopRequest) -> int:
-    """Wait for a stop signal (exit 0) or a child's exit (non-zero)."""
+def exit_status(code: int) -> str:
+    """``code 3`` or ``signal SIGKILL`` (Popen's negative return codes)."""
+    if code < 0:
+        try:
+            return f"signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"signal {-code}"
+    return f"code {code}"
+
+
+class _Child:
+    """One supervised child: how to start it, the running process, its restart backoff."""
+
+    def __init__(self, name: str, argv: list[str], env: dict[str, str]) -> None:
+        self.name = name
+        self.argv = argv
+        self.env = env
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.started_at = 0.0
+        self.backoff = RESTART_BACKOFF_FIRST
+        self.restart_at: float | None = None
+        self.restarts = 0
+
+    def start(self) -> None:
+        self.proc = _spawn(self.name, self.argv, self.env)
+        self.started_at = time.monotonic()
+        self.restart_at = None
+
+    def check(self, now: float) -> None:
+        """Notice an exit (schedule the restart) or start a due restart."""
+        if self.restart_at is not None:
+            if now >= self.restart_at:
+                self.restarts += 1
+                log.warning("restarting %s (restart %d)", self.name, self.restarts)
+                self.start()
+            return
+        assert self.proc is not None
+        code = self.proc.poll()
+        if code is None:
+            return
+        if now - self.started_at >= RESTART_STABLE_AFTER:
+            self.backoff = RESTART_BACKOFF_FIRST
+        log.error(
+            "%s (pid %d) exited unexpectedly with %s; restarting it in %.0f s",
+            self.name, self.proc.pid, exit_status(code), self.backoff,
+        )  # fmt: skip
+        self.restart_at = now + self.backoff
+        self.backoff = min(self.backoff * 2, RESTART_BACKOFF_MAX)
+
+
+def _supervise(children: list[_Child], stop: _StopRequest) -> int:
+    """Restart children that exit, until a stop signal (then exit 0)."""
     while stop.signal is None:
-        for name, proc in children.items():
-            code = proc.poll()
-            if code is not None:
-                log.error("%s exited unexpectedly with code %d; stopping the rest", name, code)
-                return code if code > 0 else 1
+        now = time.monotonic()
+        for child in children:
+            child.check(now)
         time.sleep(_POLL)
     log.info("received %s; shutting down", signal.Signals(stop.signal).name)
     return 0
@@ -185,10 +242,15 @@ def run_up(config: BrokerConfig, *, console_address: str, broker_args: Sequence[
     stop.install()
     broker: subprocess.Popen[bytes] | None = None
     console: subprocess.Popen[bytes] | None = None
+    broker_child: _Child | None = None
+    console_child: _Child | None = None
     code = 1
     try:
         broker_env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        broker = _spawn("broker", [sys.executable, "-m", "broker", *broker_args], broker_env)
+        broker_child = _Child("broker", [sys.executable, "-m", "broker", *broker_args], broker_env)
+        broker_child.start()
+        broker = broker_child.proc
+        assert broker is not None
         _manage(["migrate", "--noinput"], console_env)
         stop.check()
         _manage(["ensure_operator"], console_env)
@@ -196,11 +258,13 @@ def run_up(config: BrokerConfig, *, console_address: str, broker_args: Sequence[
         log.info("broker is listening; clients bootstrap from %s", bootstrap)
         daphne = [
             sys.executable, "-m", "daphne", "-b", console_host, "-p", str(console_port),
+            "--application-close-timeout", str(CONSOLE_CLOSE_TIMEOUT),
             "console.asgi:application",
         ]  # fmt: skip
-        console = _spawn("console", daphne, console_env)
+        console_child = _Child("console", daphne, console_env)
+        console_child.start()
         log.info("console: http://%s:%d/", console_address.rpartition(":")[0], console_port)
-        code = _supervise({"broker": broker, "console": console}, stop)
+        code = _supervise([broker_child, console_child], stop)
     except StartupFailed as exc:
         log.error("%s", exc)
         code = 1
@@ -208,6 +272,10 @@ def run_up(config: BrokerConfig, *, console_address: str, broker_args: Sequence[
         log.info("interrupted while starting; shutting down")
         code = 0
     finally:
+        if console_child is not None:
+            console = console_child.proc
+        if broker_child is not None:
+            broker = broker_child.proc
         _stop("console", console, CONSOLE_STOP_GRACE)
         _stop("broker", broker, BROKER_STOP_GRACE)
         stop.restore()

@@ -50,7 +50,15 @@ class BrokerUnavailable(BrokerAdminError):
 
 
 class TopicRequestRejected(BrokerAdminError):
-    """The broker answered with an error code for this topic."""
+    """The broker answered with an error code for this topic.
+
+    ``error_name`` is Kafka's name of the code (``POLICY_VIOLATION``,
+    ``INVALID_TOPIC_EXCEPTION``...), so a form can show the message by the field at fault.
+    """
+
+    def __init__(self, message: str, *, error_name: str = "") -> None:
+        super().__init__(message)
+        self.error_name = error_name
 
 
 class TopicAlreadyExists(TopicRequestRejected):
@@ -123,11 +131,14 @@ def _translate(exc: KafkaException, *, topic: str | None = None) -> BrokerAdminE
             f"cannot reach the Kafka cluster at {_bootstrap_servers()}: {error.str()}"
         )
     subject = f"topic {topic!r}: " if topic else ""
+    name = error.name()
     if code == KafkaError.TOPIC_ALREADY_EXISTS:
-        return TopicAlreadyExists(f"{subject}a topic with this name already exists")
+        return TopicAlreadyExists(
+            f"{subject}a topic with this name already exists", error_name=name
+        )
     if code == KafkaError.UNKNOWN_TOPIC_OR_PART:
-        return UnknownTopic(f"{subject}no such topic")
-    return TopicRequestRejected(f"{subject}{error.name()}: {error.str()}")
+        return UnknownTopic(f"{subject}no such topic", error_name=name)
+    return TopicRequestRejected(f"{subject}{name}: {error.str()}", error_name=name)
 
 
 def _result(future: Future[Any], *, topic: str | None = None) -> Any:
@@ -162,10 +173,11 @@ def describe_topics() -> dict[str, TopicMetadata]:
     return topics
 
 
-def _offsets(
-    partitions: list[TopicPartition], spec: OffsetSpec
-) -> dict[tuple[str, int], int | None]:
-    futures = _client().list_offsets({tp: spec for tp in partitions}, request_timeout=_timeout())
+def _request_offsets(partitions: list[TopicPartition], spec: OffsetSpec) -> dict[Any, Future[Any]]:
+    return _client().list_offsets({tp: spec for tp in partitions}, request_timeout=_timeout())
+
+
+def _offsets(futures: dict[Any, Future[Any]]) -> dict[tuple[str, int], int | None]:
     answers: dict[tuple[str, int], int | None] = {}
     for tp, future in futures.items():
         try:
@@ -181,13 +193,16 @@ def _offsets(
 def list_offsets(partitions: Iterable[tuple[str, int]]) -> dict[tuple[str, int], PartitionOffsets]:
     """Log start offset and high watermark of each ``(topic, partition)``.
 
-    Two ListOffsets rounds (earliest, then latest) over all the partitions at once.
+    Two ListOffsets requests (earliest and latest) over all the partitions at once, in
+    flight together, so an unresponsive cluster costs one timeout, not two.
     """
     wanted = [TopicPartition(topic, partition) for topic, partition in partitions]
     if not wanted:
         return {}
-    earliest = _offsets(wanted, OffsetSpec.earliest())
-    latest = _offsets(wanted, OffsetSpec.latest())
+    earliest_futures = _request_offsets(wanted, OffsetSpec.earliest())
+    latest_futures = _request_offsets(wanted, OffsetSpec.latest())
+    earliest = _offsets(earliest_futures)
+    latest = _offsets(latest_futures)
     return {
         key: PartitionOffsets(log_start_offset=earliest.get(key), high_watermark=latest.get(key))
         for key in earliest.keys() | latest.keys()

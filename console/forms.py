@@ -1,20 +1,58 @@
-"""Forms only parse input; the rules live in the services and topic_names."""
+"""Forms only parse input; the rules live in the services and topic_names.
+
+Fields carry no browser-side limits that would change what the user typed (a
+``maxlength`` silently cuts a long name, a ``type=number`` field sends nothing for
+"abc"): what was typed reaches the server, which says what is wrong with it.
+"""
 
 from __future__ import annotations
 
 from django import forms
 
+from broker.common.limits import MAX_PARTITIONS_PER_REQUEST
+from console.broker_admin import TopicRequestRejected
 from console.topic_names import MAX_NAME_LENGTH, validate_topic_name
+
+_PARTITIONS_HINT = f"a whole number from 1 to {MAX_PARTITIONS_PER_REQUEST}"
+
+# Kafka error names -> the field a refusal is about (anything else is about the whole form).
+_BROKER_ERROR_FIELDS = {
+    "TOPIC_ALREADY_EXISTS": "name",
+    "INVALID_TOPIC_EXCEPTION": "name",
+    "INVALID_PARTITIONS": "partitions",
+}
 
 
 class TopicCreateForm(forms.Form):
     name = forms.CharField(
         validators=[validate_topic_name],
+        help_text=f"Letters, digits, '.', '_' and '-'; at most {MAX_NAME_LENGTH} characters.",
+        error_messages={"required": "Enter a name for the topic."},
         widget=forms.TextInput(
-            attrs={"maxlength": MAX_NAME_LENGTH, "autocomplete": "off", "placeholder": "orders"}
+            attrs={
+                "autocomplete": "off",
+                "spellcheck": "false",
+                "placeholder": "e.g. payments.events",
+            }
         ),
     )
-    partitions = forms.IntegerField(min_value=1, initial=1)
+    partitions = forms.IntegerField(
+        min_value=1,
+        max_value=MAX_PARTITIONS_PER_REQUEST,
+        initial=1,
+        help_text=f"Ordered logs the topic is split into: {_PARTITIONS_HINT}.",
+        error_messages={
+            "required": f"Enter the number of partitions: {_PARTITIONS_HINT}.",
+            "invalid": f"Not a number of partitions: enter {_PARTITIONS_HINT}.",
+            "min_value": "A topic needs at least one partition.",
+            "max_value": ("At most %(limit_value)s partitions: Kafka refuses more in one request."),
+        },
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+
+    def add_broker_error(self, error: TopicRequestRejected) -> None:
+        """Show the broker's refusal (Kafka's message) by the field it is about."""
+        self.add_error(_BROKER_ERROR_FIELDS.get(error.error_name), str(error))
 
 
 class TopicDeleteForm(forms.Form):

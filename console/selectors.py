@@ -9,6 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from console import broker_admin
+from console.topic_names import is_internal
+
+
+def record_count(log_start_offset: int | None, high_watermark: int | None) -> int | None:
+    """Records a partition retains: offsets in [log_start_offset, high_watermark)."""
+    if log_start_offset is None or high_watermark is None:
+        return None
+    return high_watermark - log_start_offset
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,10 +30,7 @@ class PartitionSummary:
 
     @property
     def record_count(self) -> int | None:
-        """Records currently retained (offsets in [log_start_offset, high_watermark))."""
-        if self.log_start_offset is None or self.high_watermark is None:
-            return None
-        return self.high_watermark - self.log_start_offset
+        return record_count(self.log_start_offset, self.high_watermark)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +40,9 @@ class TopicSummary:
 
     @property
     def internal(self) -> bool:
-        """Kafka's internal topics (``__consumer_offsets``, ``__transaction_state``)."""
-        return self.name.startswith("__")
+        """Kafka's internal topics (``__consumer_offsets``, ``__transaction_state``), which
+        clients may not delete; other names starting with ``__`` are ordinary topics."""
+        return is_internal(self.name)
 
     @property
     def partition_count(self) -> int:

@@ -1,33 +1,74 @@
 """Console writes: small, typed, keyword-only functions named ``<entity>_<action>``.
 
 Views, forms, tasks and websocket consumers call these and nothing lower. Each one
-validates its input by Kafka's rules (``ValidationError``), performs the write through
-:mod:`console.broker_admin` (whose ``BrokerAdminError`` subclasses propagate), and
-publishes the browser event once the broker has confirmed.
+validates its input by Kafka's rules, raising ``ValidationError`` keyed by the field at
+fault (``name``, ``partitions``...) so a form shows it where the user typed; performs
+the write through :mod:`console.broker_admin` (whose ``BrokerAdminError`` subclasses
+propagate, carrying the broker's own message); and publishes the browser event once the
+broker has confirmed.
 """
 
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 
+from broker.common.limits import INT16_MAX, MAX_PARTITIONS_PER_REQUEST
 from console import broker_admin, events
-from console.topic_names import validate_topic_name
+from console.topic_names import is_internal, validate_no_collision, validate_topic_name
+
+
+def _field_error(field: str, message: str, code: str) -> ValidationError:
+    return ValidationError({field: ValidationError(message, code=code)})
 
 
 def topic_create(*, name: str, partitions: int, replication_factor: int = 1) -> None:
-    """Create topic ``name`` with ``partitions`` partitions."""
-    validate_topic_name(name)
+    """Create topic ``name`` with ``partitions`` partitions.
+
+    Refused before any request: an illegal name, a partition count outside 1 to
+    Kafka's per-request cap, a replication factor outside 1 to INT16, and a name that
+    collides with an existing topic (Kafka's '.'/'_' rule, checked against Metadata).
+    The broker may still refuse (its own limits, a race): its answer propagates.
+    """
+    try:
+        validate_topic_name(name)
+    except ValidationError as exc:
+        raise ValidationError({"name": exc}) from exc
     if partitions < 1:
-        raise ValidationError("A topic needs at least one partition.", code="partitions")
-    if replication_factor < 1:
-        raise ValidationError("The replication factor must be at least 1.", code="replication")
+        raise _field_error("partitions", "A topic needs at least one partition.", "min_value")
+    if partitions > MAX_PARTITIONS_PER_REQUEST:
+        raise _field_error(
+            "partitions",
+            f"At most {MAX_PARTITIONS_PER_REQUEST} partitions: Kafka refuses more in one "
+            f"request (this asks for {partitions}).",
+            "max_value",
+        )
+    if not 1 <= replication_factor <= INT16_MAX:
+        raise _field_error(
+            "replication_factor",
+            f"The replication factor must be from 1 to {INT16_MAX}.",
+            "replication",
+        )
+    try:
+        validate_no_collision(name, broker_admin.describe_topics())
+    except ValidationError as exc:
+        raise ValidationError({"name": exc}) from exc
     broker_admin.create_topic(
         name=name, num_partitions=partitions, replication_factor=replication_factor
     )
 
 
+def internal_topic_message(name: str) -> str:
+    """Why an internal topic cannot be deleted, for pages and errors."""
+    return (
+        f"Topic {name} is a Kafka internal topic and cannot be deleted: the brokers keep "
+        "consumer groups' committed offsets and transactions' state in it."
+    )
+
+
 def topic_delete(*, name: str) -> None:
-    """Delete topic ``name`` and tell anyone tailing it."""
+    """Delete topic ``name`` and tell anyone watching it. Internal topics are refused."""
     validate_topic_name(name)
+    if is_internal(name):
+        raise ValidationError(internal_topic_message(name), code="internal")
     broker_admin.delete_topic(name=name)
     events.publish_topic_deleted(topic=name)

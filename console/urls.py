@@ -1,4 +1,4 @@
-"""Console URLs: topics, login/logout (Django auth) and the operators' admin."""
+"""Console URLs: topics, login/logout (Django auth), the operators' admin and the favicon."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from console import views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="topic-list"), name="home"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("topics/", views.topic_list, name="topic-list"),
     path("topics/<str:name>/", views.topic_detail, name="topic-detail"),
     path("topics/<str:name>/delete/", views.topic_delete, name="topic-delete"),

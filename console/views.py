@@ -1,23 +1,32 @@
 """Console pages. Views parse requests, call selectors/services, and render.
 
 Broker failures never become a 500: an unreachable cluster renders the page with a
-message (HTTP 503), a rejected request shows the broker's reason on the form.
+message (HTTP 503), a rejected request shows the broker's reason on the form. A topic
+the cluster does not have is a 404 on every topic page.
 """
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles import finders
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods
 
 from console import selectors, services
-from console.broker_admin import BrokerAdminError, BrokerUnavailable, UnknownTopic
+from console.broker_admin import (
+    BrokerAdminError,
+    BrokerUnavailable,
+    TopicRequestRejected,
+    UnknownTopic,
+)
 from console.forms import TopicCreateForm, TopicDeleteForm
 
 _UNAVAILABLE = 503
+_REFUSED = 403
 
 
 @login_required
@@ -31,12 +40,14 @@ def topic_list(request: HttpRequest) -> HttpResponse:
         try:
             services.topic_create(name=name, partitions=form.cleaned_data["partitions"])
         except ValidationError as exc:
-            form.add_error(None, exc)
+            form.add_error(None, exc)  # keyed by field: shown where the user typed
         except BrokerUnavailable as exc:
             messages.error(request, str(exc))
             status = _UNAVAILABLE
+        except TopicRequestRejected as exc:
+            form.add_broker_error(exc)
         except BrokerAdminError as exc:
-            form.add_error("name", str(exc))
+            form.add_error(None, str(exc))
         else:
             messages.success(request, f"Created topic {name}.")
             return redirect("topic-detail", name=name)
@@ -51,14 +62,18 @@ def topic_list(request: HttpRequest) -> HttpResponse:
     return render(request, "console/topic_list.html", context, status=status)
 
 
+def _topic_missing(request: HttpRequest, name: str) -> HttpResponse:
+    return render(request, "console/topic_missing.html", {"name": name}, status=404)
+
+
 @login_required
 @require_http_methods(["GET"])
 def topic_detail(request: HttpRequest, name: str) -> HttpResponse:
-    """One topic: partitions with offsets, and the live tail of new records."""
+    """One topic: partitions with offsets (kept live by the page's websocket), the tail."""
     try:
         topic = selectors.topic_get(name=name)
     except UnknownTopic:
-        return render(request, "console/topic_missing.html", {"name": name}, status=404)
+        return _topic_missing(request, name)
     except BrokerAdminError as exc:
         context = {"name": name, "cluster_error": str(exc)}
         return render(request, "console/topic_detail.html", context, status=_UNAVAILABLE)
@@ -68,15 +83,31 @@ def topic_detail(request: HttpRequest, name: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def topic_delete(request: HttpRequest, name: str) -> HttpResponse:
-    """Confirmation page (GET) and the deletion itself (POST, CSRF-protected)."""
+    """Confirmation page (GET) and the deletion itself (POST, CSRF-protected).
+
+    A topic the cluster does not have is a 404; an internal topic is refused (403) with
+    the reason, and no form is offered.
+    """
+    template = "console/topic_confirm_delete.html"
     form = TopicDeleteForm(request.POST or None, topic=name)
+    try:
+        topic = selectors.topic_get(name=name)
+    except UnknownTopic:
+        return _topic_missing(request, name)
+    except BrokerAdminError as exc:
+        context = {"name": name, "form": form, "cluster_error": str(exc)}
+        return render(request, template, context, status=_UNAVAILABLE)
+    if topic.internal:
+        context = {"name": name, "topic": topic, "refusal": services.internal_topic_message(name)}
+        return render(request, template, context, status=_REFUSED)
+
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
             services.topic_delete(name=name)
         except ValidationError as exc:
             form.add_error(None, exc)
-        except UnknownTopic:
+        except UnknownTopic:  # deleted by someone else since the page was read
             messages.info(request, f"Topic {name} does not exist (any more).")
             return redirect("topic-list")
         except BrokerUnavailable as exc:
@@ -87,6 +118,15 @@ def topic_delete(request: HttpRequest, name: str) -> HttpResponse:
         else:
             messages.success(request, f"Deleted topic {name}.")
             return redirect("topic-list")
-    return render(
-        request, "console/topic_confirm_delete.html", {"name": name, "form": form}, status=status
-    )
+    context = {"name": name, "topic": topic, "form": form}
+    return render(request, template, context, status=status)
+
+
+@require_http_methods(["GET", "HEAD"])
+@cache_control(max_age=86400, public=True)
+def favicon(request: HttpRequest) -> FileResponse:
+    """``/favicon.ico``, which browsers and tools ask for whatever the page links."""
+    path = finders.find("headwater/favicon.ico")
+    if path is None:
+        raise Http404("no favicon")
+    return FileResponse(open(path, "rb"), content_type="image/x-icon")

@@ -85,6 +85,7 @@ class TopicTailConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(event)
 
     tail_started = tail_partitions = tail_error = topic_records = _send_event
+    tail_disconnected = tail_connected = topic_offsets = _send_event
 
     async def topic_deleted(self, event: dict[str, Any]) -> None:
         """From the console's ``topic_delete`` service, through the channel layer."""

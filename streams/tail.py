@@ -20,6 +20,14 @@ Events put on the queue (and sent to the browser as JSON):
 * ``tail.started``: ``{"topic", "partitions": {"0": start_offset, ...}}``
 * ``topic.records``: ``{"topic", "records": [render_record(...), ...]}``
 * ``tail.partitions``: ``{"topic", "added": {"3": 0}}``
+* ``topic.offsets``: ``{"topic", "partitions": {"0": {"log_start_offset",
+  "high_watermark"}, ...}}``, at most every ``offsets_interval`` seconds and only when
+  they changed: the page's partition table stays live. They are librdkafka's cached
+  watermarks, which every fetch response refreshes, so they cost no request.
+* ``tail.disconnected``: ``{"topic", "message"}``: the cluster cannot be reached (the
+  consumer reported every broker down, or a metadata refresh failed); the tail keeps
+  retrying. ``tail.connected``: ``{"topic"}``: it is reachable again, and records flow
+  from where they stopped.
 * ``tail.error``: ``{"topic", "message"}``; the tail has stopped.
 """
 
@@ -63,7 +71,8 @@ class TopicTail:
         bootstrap_servers: str,
         poll_timeout: float = 0.2,
         request_timeout: float = 5.0,
-        partition_refresh: float = 5.0,
+        partition_refresh: float = 2.0,
+        offsets_interval: float = 1.0,
         max_records: int = 500,
     ) -> None:
         self.topic = topic
@@ -72,6 +81,10 @@ class TopicTail:
         self.request_timeout = request_timeout
         self.partition_refresh = partition_refresh
         self.max_records = max_records
+        self.offsets_interval = offsets_interval
+        self._unreachable: str | None = None  # set by librdkafka's error callback
+        self._reported_unreachable = False
+        self._offsets: dict[int, tuple[int, int]] = {}
         self._stopping = threading.Event()
         self._closed = threading.Event()
         self._queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=16)
@@ -115,7 +128,13 @@ class TopicTail:
             "allow.auto.create.topics": False,
             "reconnect.backoff.max.ms": 1000,
             "logger": _KAFKA_LOG,
+            "error_cb": self._on_client_error,
         }
+
+    def _on_client_error(self, error: KafkaError) -> None:
+        """librdkafka's error callback (on this thread, inside ``consume``)."""
+        if error.code() in (KafkaError._ALL_BROKERS_DOWN, KafkaError._TRANSPORT):
+            self._unreachable = error.str()
 
     def _emit(self, event: Event) -> bool:
         """Queue ``event`` for the event loop, blocking while the queue is full.
@@ -177,11 +196,27 @@ class TopicTail:
         consumer.assign([TopicPartition(self.topic, p, offset) for p, offset in starts.items()])
         return starts
 
+    def _report_reachability(self) -> bool:
+        """Emit ``tail.disconnected`` once the cluster became unreachable (False: the
+        tail is stopping)."""
+        if self._unreachable is None or self._reported_unreachable:
+            return True
+        self._reported_unreachable = True
+        message = f"cannot reach the Kafka cluster at {self.bootstrap_servers}, retrying"
+        return self._emit({"type": "tail.disconnected", "topic": self.topic, "message": message})
+
     def _assign_new_partitions(self, consumer: Consumer, assigned: set[int]) -> None:
         try:
             added = [p for p in self._partitions(consumer) if p not in assigned]
-        except (TailError, KafkaException):
-            return  # a transient metadata failure; records will tell if the topic is gone
+        except KafkaException as exc:
+            self._unreachable = str(exc)  # no metadata within the timeout: unreachable
+            return
+        except TailError:
+            return  # records will tell if the topic is gone
+        self._unreachable = None
+        if self._reported_unreachable:
+            self._reported_unreachable = False
+            self._emit({"type": "tail.connected", "topic": self.topic})
         if not added:
             return
         consumer.incremental_assign(
@@ -203,6 +238,7 @@ class TopicTail:
         if not self._emit(started):
             return
         next_refresh = time.monotonic() + self.partition_refresh
+        next_offsets = time.monotonic()
         while not self._stopping.is_set():
             records = []
             for message in consumer.consume(
@@ -221,6 +257,26 @@ class TopicTail:
                 {"type": "topic.records", "topic": self.topic, "records": records}
             ):
                 return
+            if not self._report_reachability():
+                return
+            if time.monotonic() >= next_offsets:
+                self._emit_offsets(consumer, assigned)
+                next_offsets = time.monotonic() + self.offsets_interval
             if time.monotonic() >= next_refresh:
                 self._assign_new_partitions(consumer, assigned)
                 next_refresh = time.monotonic() + self.partition_refresh
+
+    def _emit_offsets(self, consumer: Consumer, assigned: set[int]) -> None:
+        """``topic.offsets`` with the watermarks that changed since the last one."""
+        changed = {}
+        for partition in sorted(assigned):
+            low, high = consumer.get_watermark_offsets(
+                TopicPartition(self.topic, partition), cached=True
+            )
+            if low < 0 or high < 0:  # not known yet (no fetch answered for it)
+                continue
+            if self._offsets.get(partition) != (low, high):
+                self._offsets[partition] = (low, high)
+                changed[str(partition)] = {"log_start_offset": low, "high_watermark": high}
+        if changed:
+            self._emit({"type": "topic.offsets", "topic": self.topic, "partitions": changed})

@@ -6,10 +6,12 @@ comes up migrated, with an operator, talking to the broker it started.)
 
 from __future__ import annotations
 
+import base64
 import http.cookiejar
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import urllib.parse
@@ -63,9 +65,10 @@ class Up:
         wait_until(ready, timeout=60, what="headwater up to serve the console")
 
     def child_pid(self, name: str) -> int:
-        match = re.search(rf"{name} started \(pid (\d+)\)", self.log())
-        assert match, self.log()
-        return int(match[1])
+        """The pid of the latest ``name`` process the supervisor started."""
+        pids = re.findall(rf"{name} started \(pid (\d+)\)", self.log())
+        assert pids, self.log()
+        return int(pids[-1])
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -112,17 +115,81 @@ def test_headwater_up_serves_console_on_its_broker_and_stops_cleanly_on_signal(
 
     up.proc.send_signal(stop_signal)
     assert up.proc.wait(timeout=45) == 0, up.log()
+    assert "did not stop within" not in up.log()  # no child needed SIGKILL
     assert not port_open("127.0.0.1", up.console_port)
     assert not port_open("127.0.0.1", up.broker_port)
     assert "broker.server: stopped cleanly" in up.log()
 
 
-def test_headwater_up_stops_the_console_and_fails_when_the_broker_dies(up: Up) -> None:
+def open_tail_websocket(up: Up, opener: urllib.request.OpenerDirector, topic: str) -> socket.socket:
+    """A browser's live-tail websocket (the handshake by hand), left open."""
+    jar = next(
+        h.cookiejar for h in opener.handlers if isinstance(h, urllib.request.HTTPCookieProcessor)
+    )
+    cookies = "; ".join(f"{c.name}={c.value}" for c in jar)
+    sock = socket.create_connection(("127.0.0.1", up.console_port), timeout=15)
+    sock.sendall(
+        (
+            f"GET /ws/topics/{topic}/tail/ HTTP/1.1\r\n"
+            f"Host: 127.0.0.1:{up.console_port}\r\n"
+            f"Origin: {up.console_url}\r\n"
+            "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}\r\n"
+            "Sec-WebSocket-Version: 13\r\n"
+            f"Cookie: {cookies}\r\n\r\n"
+        ).encode()
+    )
+    assert sock.recv(4096).startswith(b"HTTP/1.1 101"), "the websocket was not accepted"
+    return sock
+
+
+def test_headwater_up_stops_at_once_with_a_page_open(up: Up) -> None:
+    """An open live tail used to hold daphne's shutdown until SIGKILL 10 s later."""
     up.wait_ready()
-    os.kill(up.child_pid("broker"), signal.SIGKILL)
-    assert up.proc.wait(timeout=45) != 0
-    assert "broker exited unexpectedly" in up.log()
-    assert not port_open("127.0.0.1", up.console_port)
+    opener = logged_in_opener(up.console_url)
+    bootstrap = f"127.0.0.1:{up.broker_port}"
+    from tests.support.console import create_topic
+
+    create_topic(bootstrap, "watched")
+    tail = open_tail_websocket(up, opener, "watched")
+    up.proc.send_signal(signal.SIGTERM)
+    assert up.proc.wait(timeout=45) == 0, up.log()
+    assert "did not stop within" not in up.log(), up.log()
+    tail.close()
+
+
+def test_headwater_up_restarts_a_killed_broker_and_the_console_stays_up(up: Up) -> None:
+    up.wait_ready()
+    console_pid = up.child_pid("console")
+    first_broker = up.child_pid("broker")
+    os.kill(first_broker, signal.SIGKILL)
+
+    def restarted() -> bool:
+        pids = [int(p) for p in re.findall(r"broker started \(pid (\d+)\)", up.log())]
+        return len(pids) == 2 and port_open("127.0.0.1", up.broker_port)
+
+    wait_until(restarted, timeout=60, what="the supervisor to restart the broker")
+    assert up.proc.poll() is None, up.log()
+    assert re.search(
+        rf"broker \(pid {first_broker}\) exited unexpectedly with signal SIGKILL; "
+        r"restarting it in 1 s",
+        up.log(),
+    ), up.log()
+    assert "restarting broker (restart 1)" in up.log()
+    assert up.child_pid("console") == console_pid  # the console was not restarted
+    page = logged_in_opener(up.console_url).open(f"{up.console_url}/topics/", timeout=15)
+    assert "cannot reach" not in page.read().decode()  # the console talks to the new broker
+
+    os.kill(console_pid, signal.SIGKILL)
+
+    def console_back() -> bool:
+        return "restarting console (restart 1)" in up.log() and port_open(
+            "127.0.0.1", up.console_port
+        )
+
+    wait_until(console_back, timeout=60, what="the supervisor to restart the console")
+    up.proc.send_signal(signal.SIGTERM)
+    assert up.proc.wait(timeout=45) == 0, up.log()
 
 
 def test_supervisor_does_not_import_django() -> None:

@@ -80,12 +80,31 @@ def test_topic_create_list_detail_delete_through_the_pages(
         (".", "1", "cannot be &quot;.&quot; or &quot;..&quot;"),
         ("..", "1", "cannot be &quot;.&quot; or &quot;..&quot;"),
         ("x" * 250, "1", "longer than 249 characters"),
-        ("", "1", "This field is required"),
-        ("fine-name", "0", "greater than or equal to 1"),
-        ("fine-name", "-3", "greater than or equal to 1"),
-        ("fine-name", "many", "Enter a whole number"),
+        ("", "1", "Enter a name for the topic."),
+        ("fine-name", "0", "A topic needs at least one partition."),
+        ("fine-name", "-3", "A topic needs at least one partition."),
+        ("fine-name", "many", "Not a number of partitions: enter a whole number from 1 to 10000."),
+        ("fine-name", "2147483648", "At most 10000 partitions: Kafka refuses more in one request."),
+        ("fine-name", "10001", "At most 10000 partitions: Kafka refuses more in one request."),
+        ("fine-name", "", "Enter the number of partitions"),
+        ("x" * 300, "1", "longer than 249 characters (this one has 300)"),
     ],
-    ids=["space", "slash", "non-ascii", "dot", "dotdot", "too-long", "empty", "zero", "neg", "nan"],
+    ids=[
+        "space",
+        "slash",
+        "non-ascii",
+        "dot",
+        "dotdot",
+        "too-long",
+        "empty",
+        "zero",
+        "neg",
+        "nan",
+        "int32-overflow",
+        "over-request-cap",
+        "no-partitions",
+        "300-chars",
+    ],
 )
 def test_topic_create_with_bad_value_shows_message(
     operator_client: Client, cluster: BrokerProcess, name: str, partitions: str, message: str
@@ -126,14 +145,70 @@ def test_topic_detail_of_unknown_topic_is_404_with_message(
     assert b"has no topic by this name" in response.content
 
 
-def test_topic_delete_of_unknown_topic_redirects_with_message(
+def test_topic_delete_of_unknown_topic_is_not_found(
     operator_client: Client, cluster: BrokerProcess
 ) -> None:
     name = unique_topic()
     url = reverse("topic-delete", kwargs={"name": name})
-    response = operator_client.post(url, {"confirm": name}, follow=True)
+    for response in (operator_client.get(url), operator_client.post(url, {"confirm": name})):
+        assert response.status_code == 404
+        assert b"has no topic by this name" in response.content
+        assert b"id_confirm" not in response.content  # no confirmation form
+
+
+def test_internal_topics_offer_no_delete_and_refuse_it(
+    operator_client: Client, cluster: BrokerProcess
+) -> None:
+    from confluent_kafka import Consumer, TopicPartition
+
+    name = unique_topic()
+    create_topic(cluster.bootstrap, name)
+    consumer = Consumer({"bootstrap.servers": cluster.bootstrap, "group.id": unique_topic()})
+    consumer.commit(offsets=[TopicPartition(name, 0, 0)], asynchronous=False)  # creates it
+    consumer.close()
+    detail = operator_client.get(reverse("topic-detail", kwargs={"name": "__consumer_offsets"}))
+    assert detail.status_code == 200
+    assert b"cannot be deleted" in detail.content
+    assert b"/topics/__consumer_offsets/delete/" not in detail.content
+    listing = operator_client.get(reverse("topic-list")).content.decode()
+    assert 'href="/topics/__consumer_offsets/delete/"' not in listing
+    url = reverse("topic-delete", kwargs={"name": "__consumer_offsets"})
+    refused = operator_client.post(url, {"confirm": "__consumer_offsets"})
+    assert refused.status_code == 403
+    assert b"is a Kafka internal topic and cannot be deleted" in refused.content
+    assert "__consumer_offsets" in cluster_topics(cluster.bootstrap)
+
+
+def test_topic_delete_service_refuses_internal_topics() -> None:
+    from django.core.exceptions import ValidationError
+
+    from console import services
+
+    with pytest.raises(ValidationError, match="internal topic"):
+        services.topic_delete(name="__consumer_offsets")
+
+
+def test_a_name_colliding_with_an_existing_topic_is_refused_by_the_form(
+    operator_client: Client, cluster: BrokerProcess
+) -> None:
+    name = unique_topic()
+    create_topic(cluster.bootstrap, f"{name}.metrics")
+    response = operator_client.post(
+        reverse("topic-list"), {"name": f"{name}_metrics", "partitions": "1"}
+    )
     assert response.status_code == 200
-    assert "does not exist" in response.content.decode()
+    assert (
+        f"Topic &#x27;{name}_metrics&#x27; collides with existing topic: {name}.metrics"
+        in response.content.decode()
+    )
+    assert f"{name}_metrics" not in cluster_topics(cluster.bootstrap)
+
+
+def test_favicon_is_served(client: Client) -> None:
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/x-icon"
+    assert b"".join(response.streaming_content)
 
 
 def test_topic_delete_requires_csrf_token(operator: User, cluster: BrokerProcess) -> None:

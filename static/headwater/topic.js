@@ -1,6 +1,8 @@
-// Live tail of one topic: opens ws/topics/<topic>/tail/ and prepends records as they
-// arrive. Keys, values and headers arrive pre-rendered (see streams/records.py) and
-// are inserted with textContent only, never as HTML.
+// One topic's live page: opens ws/topics/<topic>/tail/, prepends records as they arrive
+// and keeps the partition table's offsets current (topic.offsets events). The status
+// says what is true: live, disconnected from the cluster (retrying), or the error.
+// Keys, values and headers arrive pre-rendered (see streams/records.py) and are
+// inserted with textContent only, never as HTML.
 (function () {
   "use strict";
 
@@ -11,6 +13,8 @@
   const topic = section.dataset.topic;
   const statusEl = document.getElementById("tail-status");
   const rowsEl = document.getElementById("tail-records");
+  const partitionsEl = document.getElementById("partition-rows");
+  const partitionsStatusEl = document.getElementById("partitions-status");
   let retryDelay = 500;
 
   function setStatus(state, text) {
@@ -67,6 +71,34 @@
     while (rowsEl.children.length > MAX_ROWS) rowsEl.removeChild(rowsEl.lastChild);
   }
 
+  function setOffsets(partitions) {
+    if (!partitionsEl) return;
+    for (const [partition, offsets] of Object.entries(partitions)) {
+      let row = partitionsEl.querySelector('tr[data-partition="' + partition + '"]');
+      if (!row) {  // a partition added since the page was rendered
+        row = document.createElement("tr");
+        row.dataset.partition = partition;
+        cell(row, partition, "num");
+        for (const field of ["leader", "replicas", "isr", "log_start_offset", "high_watermark", "record_count"]) {
+          const td = cell(row, "?", field === "replicas" || field === "isr" ? "" : "num");
+          td.dataset.field = field;
+        }
+        partitionsEl.appendChild(row);
+      }
+      const count = offsets.high_watermark - offsets.log_start_offset;
+      row.querySelector('[data-field="log_start_offset"]').textContent = String(offsets.log_start_offset);
+      row.querySelector('[data-field="high_watermark"]').textContent = String(offsets.high_watermark);
+      row.querySelector('[data-field="record_count"]').textContent = String(count);
+    }
+    if (partitionsStatusEl) partitionsStatusEl.textContent = "live";
+  }
+
+  function setPartitionsState(state) {
+    const table = document.getElementById("partitions");
+    if (table) table.dataset.state = state;
+    if (partitionsStatusEl && state === "stale") partitionsStatusEl.textContent = "not updating: disconnected";
+  }
+
   const handlers = {
     "tail.started": (event) => {
       retryDelay = 500;
@@ -77,7 +109,10 @@
       setStatus("live", "live · new partitions " + Object.keys(event.added).join(", "));
     },
     "topic.records": (event) => event.records.forEach(showRecord),
-    "tail.error": (event) => setStatus("error", event.message),
+    "topic.offsets": (event) => { setPartitionsState("live"); setOffsets(event.partitions); },
+    "tail.disconnected": (event) => { setStatus("disconnected", event.message); setPartitionsState("stale"); },
+    "tail.connected": () => { setStatus("live", "live"); setPartitionsState("live"); },
+    "tail.error": (event) => { setStatus("error", event.message); setPartitionsState("stale"); },
     "topic.deleted": () => setStatus("closed", "topic deleted"),
   };
 
@@ -93,6 +128,7 @@
     };
     socket.onclose = (close) => {
       if (close.code === CLOSE_TOPIC_DELETED) return;
+      setPartitionsState("stale");
       if (statusEl.dataset.state !== "error") setStatus("reconnecting", "disconnected, retrying…");
       setTimeout(connect, retryDelay);
       retryDelay = Math.min(retryDelay * 2, 10000);
