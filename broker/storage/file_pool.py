@@ -30,6 +30,7 @@ Thread-safety
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import resource
 import threading
@@ -43,7 +44,7 @@ UNBOUNDED = 0
 class PooledFile:
     """One file of a segment; its descriptor exists only while the pool keeps it open."""
 
-    __slots__ = ("_created", "_fd", "_flags", "_pins", "_pool", "path")
+    __slots__ = ("_closed", "_created", "_fd", "_flags", "_pins", "_pool", "path")
 
     def __init__(self, pool: FilePool, path: Path, flags: int) -> None:
         self._pool = pool
@@ -51,7 +52,8 @@ class PooledFile:
         self._flags = flags
         self._fd: int | None = None
         self._pins = 0
-        self._created = False  # once opened (or closed for good), a reopen never creates
+        self._created = False  # once opened, a reopen never creates
+        self._closed = False  # closed for good: a use is EBADF, as on a closed descriptor
         with self.use():  # create it now, as the unpooled code did, and fail here if we cannot
             pass
 
@@ -98,6 +100,9 @@ class FilePool:
             file._pins += 1
             fd = file._fd
             if fd is None:
+                if file._closed:
+                    file._pins -= 1
+                    raise OSError(errno.EBADF, f"{file.path} was closed")
                 try:
                     self._make_room()
                     flags = file._flags | (0 if file._created else os.O_CREAT)
@@ -139,7 +144,7 @@ class FilePool:
             if file._fd is not None:
                 os.close(file._fd)
                 file._fd = None
-            file._created = True  # a use after this must not create the file again
+            file._closed = True
 
 
 def raise_open_file_limit() -> tuple[int, int]:

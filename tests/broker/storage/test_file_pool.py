@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import threading
 from pathlib import Path
@@ -68,13 +69,14 @@ def test_a_file_that_vanished_is_an_error_not_a_new_empty_file(tmp_path: Path) -
     assert not (tmp_path / "first").exists()
 
 
-def test_closed_for_good_means_no_recreation(tmp_path: Path) -> None:
+def test_a_file_closed_for_good_is_ebadf_as_a_closed_descriptor_is(tmp_path: Path) -> None:
     pool = FilePool()
     pool_file = pool.file(tmp_path / "gone")
     pool_file.close()
-    (tmp_path / "gone").unlink()
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(OSError) as closed:
         read(pool_file)
+    assert closed.value.errno == errno.EBADF
+    assert pool.open_count == 0
 
 
 def test_syncs_on_other_threads_never_hit_a_closed_or_reused_descriptor(tmp_path: Path) -> None:
