@@ -46,7 +46,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make `bench` and `tests` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.brokers import Broker, free_port, headwater_source, stop_all
+from bench.brokers import HeadwaterBroker, free_port, headwater_source, stop_all
 
 ATTACKER = "127.0.0.2"
 LOGIN_SOURCE = "127.0.0.3"
@@ -69,13 +69,11 @@ def attacker_main(port: int, attempts: int, concurrency: int) -> None:
 # ---------------------------------------------------------------- the broker
 
 
-class FloodBroker(Broker):
+class FloodBroker(HeadwaterBroker):
     """Headwater with a PLAINTEXT listener (admin, victim) and a SASL_PLAINTEXT one."""
 
     def __init__(self, name: str, out_dir: Path, *, source: Path, work_root: Path) -> None:
-        super().__init__(name, out_dir)
-        self.source = source
-        self.data_dir = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=work_root))
+        super().__init__(name, out_dir, source=source, work_root=work_root, durable=False)
         self.sasl_port = 0
 
     def command(self) -> list[str]:
@@ -90,19 +88,6 @@ class FloodBroker(Broker):
         for key, value in props.items():
             cmd += ["--override", f"{key}={value}"]
         return cmd
-
-    def cwd(self) -> Path:
-        return self.source
-
-    def env(self) -> dict[str, str]:
-        env = super().env()
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (str(self.source), env.get("PYTHONPATH", "")) if p
-        )
-        return env
-
-    def cleanup(self) -> None:
-        shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
 def prepare(broker: FloodBroker, *, limits: bool, per_ip: int, ip_rate: int) -> str:

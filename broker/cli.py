@@ -18,7 +18,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from broker import tools
+from broker import log_limit, tools
 from broker.tools import users
 
 
@@ -56,6 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=args.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    log_limit.install()  # a flood of one identical line is counted, not written
     if tools.is_tool(args):
         return tools.run(args)
     # Imported here: the broker's config pulls in kio (~0.25 s), which the tools never need.

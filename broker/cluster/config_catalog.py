@@ -193,6 +193,12 @@ BROKER_CONFIGS = definitions(
         "holds, over all topics (KIP-578); CreateTopics, CreatePartitions and topic "
         "auto-creation beyond it are refused with POLICY_VIOLATION and create nothing.",
         at_least(1)),
+    ConfigDef("log.open.files.max", T.INT, -1, "The most log files (segments and their "
+        "indexes) held open at once; idle ones are closed, least recently used first, and "
+        "reopened when used, so the partitions a broker holds are not bounded by its "
+        "descriptor limit. -1: half of the open-file limit (RLIMIT_NOFILE, raised to the "
+        "hard limit at start-up). Headwater's own; Kafka keeps every segment open.",
+        at_least(-1)),
     ConfigDef("default.replication.factor", T.INT, 1, "The default replication factor of "
         "new topics.", at_least(1)),
     ConfigDef("auto.create.topics.enable", T.BOOLEAN, True, "Create a topic when a client "

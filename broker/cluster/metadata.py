@@ -172,7 +172,13 @@ class MetadataStore(Protocol):
     def topic(self, name: str) -> TopicRecord | None: ...
     def topic_by_id(self, topic_id: uuid.UUID) -> TopicRecord | None: ...
     def create_topic(
-        self, name: str, num_partitions: int, replicas: list[int], configs: dict[str, str]
+        self,
+        name: str,
+        num_partitions: int,
+        replicas: list[int],
+        configs: dict[str, str],
+        *,
+        topic_id: uuid.UUID | None = None,
     ) -> TopicRecord: ...
     def delete_topic(self, name: str) -> TopicRecord: ...
     def alter_topic_configs(self, name: str, configs: dict[str, str]) -> TopicRecord: ...
@@ -344,14 +350,22 @@ class FileMetadataStore:
         return next((t for t in self._topics.values() if t.topic_id == topic_id), None)
 
     def create_topic(
-        self, name: str, num_partitions: int, replicas: list[int], configs: dict[str, str]
+        self,
+        name: str,
+        num_partitions: int,
+        replicas: list[int],
+        configs: dict[str, str],
+        *,
+        topic_id: uuid.UUID | None = None,
     ) -> TopicRecord:
+        """Record a new topic (``topic_id``: one chosen by the caller, who created its
+        partition directories first). Nothing is kept if the snapshot cannot be written."""
         validate_topic_name(name)
         if name in self._topics:
             raise BrokerError(ErrorCode.topic_already_exists, f"Topic '{name}' already exists.")
         record = TopicRecord(
             name=name,
-            topic_id=uuid.uuid4(),
+            topic_id=topic_id or uuid.uuid4(),
             partitions=[
                 PartitionRecord(i, leader_id=replicas[0], leader_epoch=0, replicas=list(replicas))
                 for i in range(num_partitions)
@@ -360,7 +374,11 @@ class FileMetadataStore:
             is_internal=is_internal_topic(name),
         )
         self._topics[name] = record
-        self._save()
+        try:
+            self._save()
+        except BaseException:
+            del self._topics[name]
+            raise
         return record
 
     def _existing(self, name: str) -> TopicRecord:
@@ -386,7 +404,11 @@ class FileMetadataStore:
             PartitionRecord(start + i, leader_id=replicas[0], leader_epoch=0, replicas=replicas)
             for i, replicas in enumerate(assignments)
         )
-        self._save()
+        try:
+            self._save()
+        except BaseException:
+            del record.partitions[start:]
+            raise
         return record
 
     def broker_configs(self, resource_name: str) -> dict[str, str]:

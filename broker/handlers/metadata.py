@@ -24,7 +24,7 @@ import datetime
 import logging
 
 from broker.cluster.acls import AclOperation, ResourceType
-from broker.cluster.metadata import TopicRecord
+from broker.cluster.metadata import PartitionRecord, TopicRecord
 from broker.common.topic_names import validate_topic_name
 from broker.errors import BrokerError, ErrorCode
 from broker.handlers.authorization import (
@@ -47,21 +47,26 @@ def _wants(ctx: RequestContext, request: object, field: str) -> bool:
     return ctx.version >= 8 and bool(getattr(request, field, False))
 
 
+def _partition_entry(ctx: RequestContext, topic: str, p: PartitionRecord) -> object:
+    """One partition; an offline one (its log could not be opened) as Kafka shows a
+    partition without a live leader: LEADER_NOT_AVAILABLE, leader -1, its replica
+    offline and not in sync."""
+    offline = (topic, p.partition_index) in ctx.broker.offline_partitions
+    return build(
+        ctx.response.MetadataResponsePartition,
+        error_code=ErrorCode.leader_not_available if offline else ErrorCode.none,
+        partition_index=p.partition_index,
+        leader_id=-1 if offline else p.leader_id,
+        leader_epoch=p.leader_epoch,
+        replica_nodes=tuple(p.replicas),
+        isr_nodes=() if offline else tuple(p.replicas),
+        offline_replicas=tuple(p.replicas) if offline else (),
+    )
+
+
 def _topic_entry(ctx: RequestContext, record: TopicRecord, wanted: bool = False) -> object:
     response = ctx.response
-    partitions = tuple(
-        build(
-            response.MetadataResponsePartition,
-            error_code=ErrorCode.none,
-            partition_index=p.partition_index,
-            leader_id=p.leader_id,
-            leader_epoch=p.leader_epoch,
-            replica_nodes=tuple(p.replicas),
-            isr_nodes=tuple(p.replicas),
-            offline_replicas=(),
-        )
-        for p in record.partitions
-    )
+    partitions = tuple(_partition_entry(ctx, record.name, p) for p in record.partitions)
     return build(
         response.MetadataResponseTopic,
         error_code=ErrorCode.none,

@@ -45,7 +45,7 @@ from broker.errors import ProtocolViolation
 # (data, position, end) -> position after the value
 Step = Callable[[bytes, int, int], int]
 
-_FIXED_SIZES = {
+FIXED_SIZES = {  # bytes of each fixed-width kio type (the fuzzer uses them too)
     "int8": 1,
     "bool": 1,
     "int16": 2,
@@ -185,7 +185,7 @@ def _field_step(field: dataclasses.Field, flexible: bool, is_tag: bool) -> Step:
         return _nullable_entity(inner) if nullable else inner
     kafka_type = get_schema_field_type(field)
     is_array = isinstance(kind, PrimitiveTupleField)
-    fixed = _FIXED_SIZES.get(kafka_type)
+    fixed = FIXED_SIZES.get(kafka_type)
     if fixed is not None:
         element = _fixed(fixed)
     elif kafka_type in ("string", "bytes", "records"):

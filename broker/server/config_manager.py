@@ -74,14 +74,18 @@ class ConfigManager:
         self._broker_subscribers.append(callback)
 
     # -- resolution ---------------------------------------------------------------
+    def log_config_for(self, overrides: Mapping[str, str]) -> LogConfig:
+        """The effective settings of a topic with these overrides (not cached: for a
+        topic being created, whose partitions exist before its metadata does)."""
+        values = configs.effective_topic_values(overrides, self.layers)
+        return to_log_config(configs.log_config_fields(values))
+
     def log_config(self, topic: str) -> LogConfig:
         """The topic's effective settings (broker defaults for an unknown topic)."""
         cached = self._log_configs.get(topic)
         if cached is None:
             record = self._metadata.topic(topic)
-            overrides = record.configs if record is not None else {}
-            values = configs.effective_topic_values(overrides, self.layers)
-            cached = to_log_config(configs.log_config_fields(values))
+            cached = self.log_config_for(record.configs if record is not None else {})
             if record is not None:
                 self._log_configs[topic] = cached
         return cached

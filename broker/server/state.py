@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import resource
 import uuid
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 from broker.cluster.authorizer import build_authorizer
+from broker.cluster.config_catalog import BROKER_CONFIGS
+from broker.cluster.config_def import InvalidConfigError
 from broker.cluster.metadata import FileMetadataStore, TopicRecord, plan_new_partitions
 from broker.common.limits import check_partitions_to_add
 from broker.common.topic_names import (
@@ -34,9 +37,10 @@ from broker.server.connection_quotas import ConnectionQuotas
 from broker.server.flusher import GroupCommitFlusher
 from broker.server.offsets_topic import ConsumerOffsetsLog
 from broker.server.quota_manager import QuotaManager
+from broker.storage.file_pool import default_capacity, raise_open_file_limit
 from broker.storage.log_config import LogConfig
 from broker.storage.log_manager import LogManager
-from broker.storage.partition_log import PartitionLog
+from broker.storage.partition_log import PartitionLog, partition_dir_name
 
 log = logging.getLogger(__name__)
 
@@ -66,12 +70,18 @@ def group_coordinator_config(config: BrokerConfig) -> GroupCoordinatorConfig:
     return GroupCoordinatorConfig.from_properties({**config.extra, **config.properties})
 
 
+def _storage_error(what: str, exc: OSError) -> BrokerError:
+    """KAFKA_STORAGE_ERROR naming the cause (``[Errno 28] No space left on device``)."""
+    log.error("%s: %s; nothing was created", what, exc)
+    return BrokerError(ErrorCode.kafka_storage_error, f"{what}: {exc}; nothing was created")
+
+
 class BrokerState:
     def __init__(self, config: BrokerConfig) -> None:
         self.config = config
         self.node_id = config.node_id
         self.metadata = FileMetadataStore(config.log_dir, node_id=config.node_id)
-        self.logs = LogManager(config.log_dir)
+        self.logs = LogManager(config.log_dir, open_files_max=self._open_files_max())
         self.configs = ConfigManager(config, self.metadata, self.logs)
         self.authorizer = build_authorizer(self.configs.layers.value, self.metadata)
         """Kafka's ``Option[Authorizer]``: None when ``authorizer.class.name`` is empty."""
@@ -92,14 +102,12 @@ class BrokerState:
         """PBKDF2 runs of SASL/PLAIN logins, one at a time: however many clients try
         passwords at once, hashing takes at most one core from the event loop."""
         self.flusher = GroupCommitFlusher()
+        self.offline_partitions: dict[tuple[str, int], str] = {}
+        """Partitions whose log could not be opened at start-up, with the reason: served
+        as offline (KAFKA_STORAGE_ERROR, no leader in Metadata) while the rest serves."""
         for topic in self.metadata.topics():
             for partition in topic.partitions:
-                self.logs.open(
-                    topic.name,
-                    partition.partition_index,
-                    topic.topic_id,
-                    log_config=self.log_config(topic.name),
-                )
+                self._open_at_startup(topic, partition.partition_index)
         self.groups = self._group_coordinator()
         log.info(
             "loaded %d topics from %s (cluster.id %s, node.id %d)",
@@ -108,6 +116,46 @@ class BrokerState:
             self.metadata.cluster_id,
             self.node_id,
         )
+
+    def _open_files_max(self) -> int:
+        """``log.open.files.max``, or half the descriptor limit; logs what the limit allows."""
+        soft, hard = raise_open_file_limit()
+        definition = BROKER_CONFIGS["log.open.files.max"]
+        raw = self.config.properties.get(definition.name)
+        try:
+            configured = int(definition.parse(raw)) if raw is not None else -1  # type: ignore[call-overload]
+        except InvalidConfigError as exc:
+            log.warning("ignoring log.open.files.max: %s", exc.message)
+            configured = -1
+        pool = configured if configured > 0 else default_capacity(soft)
+        log.info(
+            "open files: limit %d (hard %s); up to %d for log files (log.open.files.max), "
+            "the rest for connections and everything else",
+            soft,
+            "unlimited" if hard == resource.RLIM_INFINITY else hard,
+            pool,
+        )
+        return pool
+
+    def _open_at_startup(self, topic: TopicRecord, partition: int) -> None:
+        """Open one partition's log; a log that cannot be opened makes that partition
+        offline, never the broker unable to start. A missing directory is created empty,
+        as Kafka creates a leader's missing log, and said loudly: its records are gone."""
+        directory = self.config.log_dir / partition_dir_name(topic.name, partition)
+        if not directory.exists():
+            log.error(
+                "partition %s-%d: its directory %s is missing; created it empty (any "
+                "records it held are lost)",
+                topic.name, partition, directory,
+            )  # fmt: skip
+        try:
+            self.logs.open(
+                topic.name, partition, topic.topic_id, log_config=self.log_config(topic.name)
+            )
+        except (OSError, ValueError) as exc:
+            reason = f"cannot open {directory}: {exc}"
+            log.error("partition %s-%d is offline: %s", topic.name, partition, reason)
+            self.offline_partitions[(topic.name, partition)] = reason
 
     @property
     def cluster_id(self) -> str:
@@ -187,13 +235,18 @@ class BrokerState:
         self.configs.validate_new_topic(configs or {})
         if validate_only:
             return TopicRecord(name=name, topic_id=uuid.UUID(int=0), partitions=[])
-        record = self.metadata.create_topic(
-            name, partitions, replicas, {k: v for k, v in (configs or {}).items() if v is not None}
-        )
-        for partition in record.partitions:
-            self.logs.open(
-                name, partition.partition_index, record.topic_id, log_config=self.log_config(name)
+        topic_id = uuid.uuid4()
+        stored = {k: v for k, v in (configs or {}).items() if v is not None}
+        # All or nothing: the partition directories first, the metadata last, so a failure
+        # half-way (ENOSPC, EMFILE, EACCES) leaves neither directories nor a topic.
+        self._open_new_partitions(name, topic_id, range(partitions), configs=stored)
+        try:
+            record = self.metadata.create_topic(
+                name, partitions, replicas, stored, topic_id=topic_id
             )
+        except OSError as exc:
+            self._remove_new_partitions(name, topic_id, range(partitions))
+            raise _storage_error(f"cannot create topic {name}", exc) from exc
         log.info("created topic %s with %d partitions", name, partitions)
         return record
 
@@ -226,6 +279,7 @@ class BrokerState:
         record = self.metadata.delete_topic(name)
         self.configs.forget(name)
         for partition in record.partitions:
+            self.offline_partitions.pop((name, partition.partition_index), None)
             self.logs.delete(name, partition.partition_index, record.topic_id)
         self.groups.topic_deleted(name)
         log.info("deleted topic %s", name)
@@ -250,13 +304,44 @@ class BrokerState:
         if validate_only:
             return record
         start = len(record.partitions)
-        record = self.metadata.add_partitions(name, new_replicas)
-        for partition in record.partitions[start:]:
-            self.logs.open(
-                name, partition.partition_index, record.topic_id, log_config=self.log_config(name)
-            )
+        added = range(start, start + len(new_replicas))
+        self._open_new_partitions(name, record.topic_id, added)
+        try:
+            record = self.metadata.add_partitions(name, new_replicas)
+        except OSError as exc:
+            self._remove_new_partitions(name, record.topic_id, added)
+            raise _storage_error(f"cannot add partitions to {name}", exc) from exc
         log.info("topic %s: %d partitions (was %d)", name, len(record.partitions), start)
         return record
+
+    def _open_new_partitions(
+        self,
+        name: str,
+        topic_id: uuid.UUID,
+        partitions: range,
+        *,
+        configs: Mapping[str, str] | None = None,
+    ) -> None:
+        """Create the logs of new partitions; on an OSError remove those made and raise
+        KAFKA_STORAGE_ERROR. ``configs``: a new topic's overrides (not stored yet)."""
+        log_config = (
+            self.configs.log_config_for(configs) if configs is not None else self.log_config(name)
+        )
+        try:
+            for partition in partitions:
+                self.logs.open(name, partition, topic_id, log_config=log_config)
+        except OSError as exc:
+            self._remove_new_partitions(name, topic_id, partitions)
+            raise _storage_error(f"cannot create the partitions of {name}", exc) from exc
+
+    def _remove_new_partitions(self, name: str, topic_id: uuid.UUID, partitions: range) -> None:
+        for partition in partitions:
+            try:
+                self.logs.delete(name, partition, topic_id)
+            except OSError as exc:  # the reason is in the client's error; this is the rest
+                log.warning(
+                    "could not remove %s-%d after a failed create: %s", name, partition, exc
+                )
 
     def log_config(self, topic: str) -> LogConfig:
         """The effective log settings of a topic: its overrides, then broker defaults."""
@@ -266,6 +351,11 @@ class BrokerState:
         """The log of a partition this broker leads, or UNKNOWN_TOPIC_OR_PARTITION."""
         partition_log = self.logs.get(topic, partition)
         if partition_log is None:
+            offline = self.offline_partitions.get((topic, partition))
+            if offline is not None:
+                raise BrokerError(
+                    ErrorCode.kafka_storage_error, f"partition {topic}-{partition} is offline"
+                )
             raise BrokerError(ErrorCode.unknown_topic_or_partition)
         return partition_log
 

@@ -215,6 +215,7 @@ def swap_in(
             segment.base_offset,
             index_interval_bytes=partition_log.config.index_interval_bytes,
             recover=True,
+            files=partition_log.files,
         )
         reopened.seal()
         partition_log.segments[index] = reopened

@@ -20,7 +20,8 @@ Crash policy
     unclean shutdown the active segment's indexes are always rebuilt.
 
 Thread-safety
-    None: owned by the segment (the event loop).
+    None: owned by the segment (the event loop). The file is pooled
+    (:mod:`broker.storage.file_pool`): opened when used, closed when idle.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ import os
 import struct
 from pathlib import Path
 
+from broker.storage.file_pool import FilePool
+
 _OFFSET_ENTRY = struct.Struct(">II")
 _TIME_ENTRY = struct.Struct(">qI")
 
@@ -36,25 +39,29 @@ _TIME_ENTRY = struct.Struct(">qI")
 class _IndexFile:
     entry: struct.Struct
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, files: FilePool | None = None) -> None:
         self.path = path
-        self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
-        size = os.fstat(self._fd).st_size
+        self._file = (files if files is not None else FilePool()).file(path)
+        with self._file.use() as fd:
+            size = os.fstat(fd).st_size
         self.valid_size = size - size % self.entry.size
         self.entries = self.valid_size // self.entry.size
         self.last: tuple[int, int] | None = self._read(self.entries - 1) if self.entries else None
 
     def _read(self, index: int) -> tuple[int, int]:
-        data = os.pread(self._fd, self.entry.size, index * self.entry.size)
+        with self._file.use() as fd:
+            data = os.pread(fd, self.entry.size, index * self.entry.size)
         return self.entry.unpack(data)  # type: ignore[return-value]
 
     def _append(self, a: int, b: int) -> None:
-        os.write(self._fd, self.entry.pack(a, b))
+        with self._file.use() as fd:
+            os.write(fd, self.entry.pack(a, b))
         self.entries += 1
         self.last = (a, b)
 
     def truncate_entries(self, count: int) -> None:
-        os.ftruncate(self._fd, count * self.entry.size)
+        with self._file.use() as fd:
+            os.ftruncate(fd, count * self.entry.size)
         self.entries = count
         self.valid_size = count * self.entry.size
         self.last = self._read(count - 1) if count else None
@@ -63,10 +70,11 @@ class _IndexFile:
         self.truncate_entries(0)
 
     def flush(self) -> None:
-        os.fdatasync(self._fd)
+        with self._file.use() as fd:
+            os.fdatasync(fd)
 
     def close(self) -> None:
-        os.close(self._fd)
+        self._file.close()
 
     def delete(self) -> None:
         self.close()
@@ -76,13 +84,17 @@ class _IndexFile:
         """Index of the last entry whose ``field`` <= key, or -1."""
         lo, hi = 0, self.entries - 1
         found = -1
-        while lo <= hi:
-            mid = (lo + hi) // 2
-            if self._read(mid)[field] <= key:
-                found = mid
-                lo = mid + 1
-            else:
-                hi = mid - 1
+        if hi < 0:
+            return found
+        size, unpack = self.entry.size, self.entry.unpack
+        with self._file.use() as fd:  # one pool round trip for the whole search
+            while lo <= hi:
+                mid = (lo + hi) // 2
+                if unpack(os.pread(fd, size, mid * size))[field] <= key:
+                    found = mid
+                    lo = mid + 1
+                else:
+                    hi = mid - 1
         return found
 
 

@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from broker.storage.file_pool import UNBOUNDED, FilePool
 from broker.storage.log_config import LogConfig
 from broker.storage.partition_log import PartitionLog, partition_dir_name
 
@@ -37,8 +38,10 @@ CLEAN_SHUTDOWN_FILE = ".kafka_cleanshutdown"
 
 
 class LogManager:
-    def __init__(self, log_dir: Path) -> None:
+    def __init__(self, log_dir: Path, *, open_files_max: int = UNBOUNDED) -> None:
         self.log_dir = log_dir
+        self.files = FilePool(open_files_max)
+        """Every segment's files, opened when used and closed when idle (``log.open.files.max``)."""
         self._logs: dict[tuple[str, int], PartitionLog] = {}
         log_dir.mkdir(parents=True, exist_ok=True)
         marker = log_dir / CLEAN_SHUTDOWN_FILE
@@ -83,6 +86,7 @@ class LogManager:
             config=log_config,
             clean_shutdown=self.had_clean_shutdown,
             background=self._in_background,
+            files=self.files,
         )
         self._logs[key] = partition_log
         return partition_log

@@ -46,6 +46,7 @@ from pathlib import Path
 
 from broker.errors import BrokerError, ErrorCode
 from broker.protocol import record_codec, records
+from broker.storage.file_pool import FilePool
 from broker.storage.log_config import LogConfig
 from broker.storage.producer_state import ProducerStateManager
 from broker.storage.segment import (
@@ -90,8 +91,11 @@ class PartitionLog:
         config: LogConfig,
         clean_shutdown: bool = True,
         background: RunInBackground | None = None,
+        files: FilePool | None = None,
     ) -> None:
         self.directory = directory
+        self.files = files if files is not None else FilePool()
+        """The broker's pool of open files (one per LogManager), shared by all segments."""
         self.topic = topic
         self.partition = partition
         self.topic_id = topic_id
@@ -132,6 +136,7 @@ class PartitionLog:
                 base,
                 index_interval_bytes=self.config.index_interval_bytes,
                 recover=is_active and not clean_shutdown,
+                files=self.files,
             )
             segments.append(segment)
             if segment.truncated_bytes:
@@ -143,7 +148,10 @@ class PartitionLog:
                     segment.path.name,
                 )
                 for later in bases[index + 1 :]:
-                    doomed = Segment(self.directory, later, index_interval_bytes=1, recover=False)
+                    doomed = Segment(
+                        self.directory, later, index_interval_bytes=1, recover=False,
+                        files=self.files,
+                    )  # fmt: skip
                     log.warning(
                         "%s-%d: deleting %s after a truncated segment",
                         self.topic,
@@ -164,6 +172,7 @@ class PartitionLog:
             base_offset,
             index_interval_bytes=self.config.index_interval_bytes,
             recover=True,
+            files=self.files,
         )
         sync_directory(self.directory)
         return segment

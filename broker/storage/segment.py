@@ -7,8 +7,10 @@ On-disk format
     ``.index`` and ``.timeindex`` (:mod:`broker.storage.index`), one entry per
     ``index.interval.bytes`` of batches.
 
-Memory
-    A segment holds file descriptors and a few integers, never the batch list, so memory
+Memory and descriptors
+    A segment holds three pooled files (:mod:`broker.storage.file_pool`: opened when
+    used, closed when idle and the pool is full) and a few integers, never the batch
+    list, so memory
     stays flat however large the log grows. Lookups binary-search the index file, then
     walk batch headers (at most about ``index.interval.bytes``) with ``pread``.
 
@@ -22,7 +24,9 @@ Crash policy
     the log never holds a partial batch, and raises ``OSError`` to the caller.
 
 Thread-safety
-    None: one event loop owns a segment. Reads use ``pread`` and never move the file
+    None: one event loop owns a segment (the file pool it uses is thread-safe, and every
+    use of a descriptor pins it, so eviction never closes one in use). Reads use
+    ``pread`` and never move the file
     position; appends use ``O_APPEND``. ``flush`` of a segment that no longer takes
     appends, and ``flush_data`` of any segment, may run on another thread (an append
     meanwhile is covered by the next ``flush_data``: :attr:`unsynced` stays true).
@@ -32,12 +36,14 @@ from __future__ import annotations
 
 import os
 import struct
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from broker.protocol import records
+from broker.storage.file_pool import FilePool
 from broker.storage.index import OffsetIndex, TimeIndex
 
 SUFFIX = ".log"
@@ -85,6 +91,34 @@ class BatchLocation:
     max_timestamp: int
 
 
+class _Pin:
+    """``with segment._pin:`` holds the log file's descriptor for a whole operation
+    (reentrant), so a read that walks many batch headers touches the pool once.
+    Event loop only; other threads use the pooled file directly."""
+
+    __slots__ = ("_depth", "_segment", "owner")
+
+    def __init__(self, segment: Segment) -> None:
+        self._segment = segment
+        self._depth = 0
+        self.owner = 0  # the thread holding the pin: only it may use the pinned descriptor
+
+    def __enter__(self) -> None:
+        if self._depth == 0:
+            segment = self._segment
+            segment._pinned_fd = segment._log.__enter__()
+            self.owner = threading.get_ident()
+        self._depth += 1
+
+    def __exit__(self, *exc: object) -> None:
+        self._depth -= 1
+        if self._depth == 0:
+            segment = self._segment
+            segment._pinned_fd = None
+            self.owner = 0
+            segment._log.__exit__()
+
+
 class Segment:
     def __init__(
         self,
@@ -93,14 +127,18 @@ class Segment:
         *,
         index_interval_bytes: int,
         recover: bool,
+        files: FilePool | None = None,
     ) -> None:
         self.path = directory / segment_name(base_offset)
         self.base_offset = base_offset
         self.index_interval_bytes = index_interval_bytes
-        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
-        self.offset_index = OffsetIndex(self.path.with_suffix(INDEX_SUFFIX))
-        self.time_index = TimeIndex(self.path.with_suffix(TIME_INDEX_SUFFIX))
-        self.size = os.fstat(self._fd).st_size
+        files = files if files is not None else FilePool()
+        self._log = files.file(self.path)
+        self._pinned_fd: int | None = None
+        self._pin = _Pin(self)  # one pool round trip per read, not one per batch header
+        self.offset_index = OffsetIndex(self.path.with_suffix(INDEX_SUFFIX), files)
+        self.time_index = TimeIndex(self.path.with_suffix(TIME_INDEX_SUFFIX), files)
+        self.size = self._stat().st_size
         self.next_offset = base_offset
         self.max_timestamp = -1
         self.max_timestamp_batch_offset = -1  # base offset of the batch holding max_timestamp
@@ -109,7 +147,7 @@ class Segment:
         self._read_hint: tuple[int, int] | None = None  # (offset, position) after last read
         self.truncated_bytes = 0
         self.created_ms = (
-            int(os.fstat(self._fd).st_mtime * 1000) if self.size else int(time.time() * 1000)
+            int(self._stat().st_mtime * 1000) if self.size else int(time.time() * 1000)
         )
         unindexed = self.offset_index.entries == 0 and self.size > 2 * index_interval_bytes
         if recover or unindexed or not self.offset_index.sane_for(self.size):
@@ -121,6 +159,22 @@ class Segment:
         # and the next append's fdatasync covers the whole file anyway.
         self._synced_size = self.size
 
+    # -- the log file (pooled: see broker.storage.file_pool) ------------------------
+    def _pread(self, size: int, position: int) -> bytes:
+        fd = self._pinned_fd
+        if fd is not None and self._pin.owner == threading.get_ident():
+            return os.pread(fd, size, position)  # inside an operation that pinned it once
+        with self._log.use() as fd:
+            return os.pread(fd, size, position)
+
+    def _truncate(self, size: int) -> None:
+        with self._log.use() as fd:
+            os.ftruncate(fd, size)
+
+    def _stat(self) -> os.stat_result:
+        with self._log.use() as fd:
+            return os.fstat(fd)
+
     # -- opening ------------------------------------------------------------------
     def _rebuild(self) -> int:
         """Scan every batch, CRC-check it, rebuild both indexes, truncate a torn tail."""
@@ -130,7 +184,7 @@ class Segment:
         file_size = self.size
         position = 0
         while position < file_size:
-            head = os.pread(self._fd, records.HEADER_SIZE, position)
+            head = self._pread(records.HEADER_SIZE, position)
             size = records.batch_size_at(head, 0)
             if (
                 len(head) < records.HEADER_SIZE
@@ -139,7 +193,7 @@ class Segment:
                 or position + size > file_size
             ):
                 break
-            batch = os.pread(self._fd, size, position)
+            batch = self._pread(size, position)
             header = records.read_header(batch, 0)
             if header.magic != records.MAGIC_V2 or not records.crc_ok(batch, header):
                 break
@@ -148,7 +202,7 @@ class Segment:
             )
             position += size
         if position < file_size:
-            os.ftruncate(self._fd, position)
+            self._truncate(position)
         self.size = position
         return file_size - position
 
@@ -172,13 +226,13 @@ class Segment:
             self._bytes_since_index_entry += location.size
             end = location.position + location.size
         if end < self.size:
-            os.ftruncate(self._fd, end)
+            self._truncate(end)
             self.truncated_bytes = self.size - end
             self.size = end
 
     # -- batch headers ------------------------------------------------------------
     def _peek(self, position: int) -> BatchLocation | None:
-        head = os.pread(self._fd, records.HEADER_SIZE, position)
+        head = self._pread(records.HEADER_SIZE, position)
         if len(head) < records.HEADER_SIZE:
             return None
         base_offset, length = _PEEK.unpack_from(head, 0)
@@ -227,7 +281,7 @@ class Segment:
         rule for time-based retention)."""
         if self.max_timestamp >= 0:
             return self.max_timestamp
-        return int(os.fstat(self._fd).st_mtime * 1000)
+        return int(self._stat().st_mtime * 1000)
 
     # -- writes -------------------------------------------------------------------
     def append(
@@ -238,14 +292,15 @@ class Segment:
         start = self.size
         size = sum(len(part) for part in parts)
         try:
-            if len(parts) <= _IOV_MAX:
-                written = os.writev(self._fd, parts)
-            else:
-                written = os.write(self._fd, b"".join(parts))
+            with self._log.use() as fd:
+                if len(parts) <= _IOV_MAX:
+                    written = os.writev(fd, parts)
+                else:
+                    written = os.write(fd, b"".join(parts))
             if written != size:
                 raise OSError(f"short write: {written} of {size} bytes")
         except OSError:
-            os.ftruncate(self._fd, start)
+            self._truncate(start)
             raise
         self.size = start + size
         for batch in batches:
@@ -278,7 +333,8 @@ class Segment:
         """fdatasync the log file only: what acknowledged durability needs (the indexes
         are derived data, rebuilt from the log after a crash)."""
         size = self.size  # every byte appended before the fdatasync starts is covered
-        os.fdatasync(self._fd)
+        with self._log.use() as fd:
+            os.fdatasync(fd)
         if size > self._synced_size:
             self._synced_size = size
 
@@ -290,52 +346,55 @@ class Segment:
     # -- reads --------------------------------------------------------------------
     def locate(self, offset: int) -> BatchLocation | None:
         """The batch holding ``offset`` (or the first one after it)."""
-        if offset >= self.next_offset:
+        with self._pin:
+            if offset >= self.next_offset:
+                return None
+            hint = self._read_hint
+            if hint is not None and hint[0] == offset:
+                position = hint[1]
+            else:
+                _relative, position = self.offset_index.lookup(max(offset - self.base_offset, 0))
+            for location in self._walk(position):
+                if location.last_offset >= offset:
+                    return location
             return None
-        hint = self._read_hint
-        if hint is not None and hint[0] == offset:
-            position = hint[1]
-        else:
-            _relative, position = self.offset_index.lookup(max(offset - self.base_offset, 0))
-        for location in self._walk(position):
-            if location.last_offset >= offset:
-                return location
-        return None
 
     def read(self, offset: int, max_bytes: int) -> bytes | memoryview:
         """Whole batches starting with the one containing ``offset``: as many as fit in
         ``max_bytes``, but always at least one (so a consumer can progress). One
         ``pread``; a read cut short to whole batches is a view of it, not a copy."""
-        first = self.locate(offset)
-        if first is None:
-            return b""
-        if first.size >= max_bytes:
-            self._read_hint = (first.last_offset + 1, first.position + first.size)
-            return os.pread(self._fd, first.size, first.position)
-        chunk = os.pread(self._fd, min(max_bytes, self.size - first.position), first.position)
-        end = 0
-        last_offset = first.last_offset
-        limit = len(chunk)
-        while end + records.LOG_OVERHEAD <= limit:
-            base_offset, length = _PEEK.unpack_from(chunk, end)
-            size = records.LOG_OVERHEAD + length
-            if end + size > limit or end + records.HEADER_SIZE > limit:
-                break
-            last_offset = base_offset + _LAST_DELTA.unpack_from(chunk, end + 23)[0]
-            end += size
-        self._read_hint = (last_offset + 1, first.position + end)
-        return memoryview(chunk)[:end] if end < limit else chunk
+        with self._pin:
+            first = self.locate(offset)
+            if first is None:
+                return b""
+            if first.size >= max_bytes:
+                self._read_hint = (first.last_offset + 1, first.position + first.size)
+                return self._pread(first.size, first.position)
+            chunk = self._pread(min(max_bytes, self.size - first.position), first.position)
+            end = 0
+            last_offset = first.last_offset
+            limit = len(chunk)
+            while end + records.LOG_OVERHEAD <= limit:
+                base_offset, length = _PEEK.unpack_from(chunk, end)
+                size = records.LOG_OVERHEAD + length
+                if end + size > limit or end + records.HEADER_SIZE > limit:
+                    break
+                last_offset = base_offset + _LAST_DELTA.unpack_from(chunk, end + 23)[0]
+                end += size
+            self._read_hint = (last_offset + 1, first.position + end)
+            return memoryview(chunk)[:end] if end < limit else chunk
 
     def batches_from_timestamp(self, timestamp: int) -> BatchLocation | None:
         """The first batch whose max_timestamp is at or after ``timestamp``."""
-        if self.max_timestamp < timestamp:
+        with self._pin:
+            if self.max_timestamp < timestamp:
+                return None
+            relative = self.time_index.lookup(timestamp)
+            _r, position = self.offset_index.lookup(relative) if relative is not None else (0, 0)
+            for location in self._walk(position):
+                if location.max_timestamp >= timestamp:
+                    return location
             return None
-        relative = self.time_index.lookup(timestamp)
-        _r, position = self.offset_index.lookup(relative) if relative is not None else (0, 0)
-        for location in self._walk(position):
-            if location.max_timestamp >= timestamp:
-                return location
-        return None
 
     def headers_from(self, offset: int) -> Iterator[records.BatchHeader]:
         """Full batch headers of the batches holding ``offset`` and after (producer state
@@ -344,19 +403,20 @@ class Segment:
         if first is None:
             return
         for location in self._walk(first.position):
-            yield records.read_header(os.pread(self._fd, records.HEADER_SIZE, location.position), 0)
+            yield records.read_header(self._pread(records.HEADER_SIZE, location.position), 0)
 
     def next_batch_from_timestamp(
         self, after: BatchLocation, timestamp: int
     ) -> BatchLocation | None:
         """The next batch after ``after`` whose max_timestamp is at or after ``timestamp``."""
-        for location in self._walk(after.position + after.size):
-            if location.max_timestamp >= timestamp:
-                return location
-        return None
+        with self._pin:
+            for location in self._walk(after.position + after.size):
+                if location.max_timestamp >= timestamp:
+                    return location
+            return None
 
     def read_batch(self, location: BatchLocation) -> bytes:
-        return os.pread(self._fd, location.size, location.position)
+        return self._pread(location.size, location.position)
 
     def iter_batches(self) -> Iterator[BatchLocation]:
         """Every batch location in file order (for the log cleaner and tools)."""
@@ -364,7 +424,7 @@ class Segment:
 
     # -- lifecycle ----------------------------------------------------------------
     def close(self) -> None:
-        os.close(self._fd)
+        self._log.close()
         self.offset_index.close()
         self.time_index.close()
 

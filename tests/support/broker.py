@@ -20,8 +20,16 @@ class BrokerProcess:
     The broker's stderr goes to ``<log_dir>/../broker.log`` for post-mortems.
     """
 
-    def __init__(self, data_dir: Path, *, overrides: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        overrides: dict[str, str] | None = None,
+        open_files_limit: int | None = None,
+    ) -> None:
+        """``open_files_limit``: the broker runs under ``ulimit -n`` of that (soft and hard)."""
         self.data_dir = data_dir
+        self.open_files_limit = open_files_limit
         self.log_dir = data_dir / "kafka-logs"
         self.port = free_port()
         self.overrides = dict(overrides or {})
@@ -52,6 +60,7 @@ class BrokerProcess:
             stdout=log,
             stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            preexec_fn=self._limit_open_files if self.open_files_limit else None,
         )
         log.close()
 
@@ -62,6 +71,12 @@ class BrokerProcess:
             return port_open("127.0.0.1", self.port)
 
         wait_until(ready, timeout=timeout, what="broker to listen")
+
+    def _limit_open_files(self) -> None:
+        import resource
+
+        limit = self.open_files_limit
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
 
     def stop(self, timeout: float = 20.0) -> int | None:
         """SIGTERM and wait: a clean shutdown."""

@@ -58,7 +58,7 @@ from kio.serial._introspect import (
 from kio.static.primitive import i16, i32, i32Timedelta, i64Timedelta
 
 from broker.protocol import messages, record_codec
-from broker.protocol.guard import is_nullable
+from broker.protocol.guard import FIXED_SIZES, is_nullable
 
 NAME_POOL = (
     "fuzz-0",
@@ -223,22 +223,7 @@ def _uvarint(data: bytes, pos: int) -> tuple[int, int]:
         shift += 7
 
 
-_FIXED = {
-    "int8": 1,
-    "bool": 1,
-    "int16": 2,
-    "uint16": 2,
-    "int32": 4,
-    "uint32": 4,
-    "timedelta_i32": 4,
-    "int64": 8,
-    "uint64": 8,
-    "float64": 8,
-    "timedelta_i64": 8,
-    "datetime_i64": 8,
-    "uuid": 16,
-    "error_code": 2,
-}
+_FIXED = FIXED_SIZES
 
 
 def layout(entity_type: type, data: bytes, pos: int = 0) -> Layout:

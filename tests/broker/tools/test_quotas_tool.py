@@ -52,7 +52,9 @@ def test_quotas_sets_and_describes_ip_connection_creation_rates(broker: BrokerPr
         "quotas", "--alter", "--ip", "127.0.0.9", "--add-config", "connection_creation_rate=10"
     )
     assert done.strip() == "Completed updating config for ip '127.0.0.9'."
-    headwater.ok("quotas", "--alter", "--ip-defaults", "--add-config", "connection_creation_rate=50")
+    headwater.ok(
+        "quotas", "--alter", "--ip-defaults", "--add-config", "connection_creation_rate=50"
+    )
     error = headwater.fails(
         "quotas", "--alter", "--ip", "127.0.0.9", "--add-config", "producer_byte_rate=10"
     )
