@@ -97,12 +97,11 @@ class FilePool:
 
     def _acquire(self, file: PooledFile) -> int:
         with self._lock:
+            if file._closed:  # even while another thread's use still holds it open
+                raise OSError(errno.EBADF, f"{file.path} was closed")
             file._pins += 1
             fd = file._fd
             if fd is None:
-                if file._closed:
-                    file._pins -= 1
-                    raise OSError(errno.EBADF, f"{file.path} was closed")
                 try:
                     self._make_room()
                     flags = file._flags | (0 if file._created else os.O_CREAT)
@@ -121,7 +120,10 @@ class FilePool:
     def _release(self, file: PooledFile) -> None:
         with self._lock:
             file._pins -= 1
-            if self.capacity and len(self._open) > self.capacity:
+            if file._closed and not file._pins and file._fd is not None:
+                os.close(file._fd)  # the close deferred by _forget
+                file._fd = None
+            elif self.capacity and len(self._open) > self.capacity:
                 self._make_room()  # back under capacity once pins are released
 
     def _make_room(self) -> None:
@@ -139,12 +141,16 @@ class FilePool:
             self.evictions += 1
 
     def _forget(self, file: PooledFile) -> None:
+        """Close for good. A file pinned by a use on another thread keeps its descriptor
+        until that use ends (the last release closes it): closed now, its number could
+        go to the next open and that thread would sync or read another file. New uses
+        are EBADF at once."""
         with self._lock:
             self._open.pop(file, None)
-            if file._fd is not None:
+            file._closed = True
+            if file._fd is not None and not file._pins:
                 os.close(file._fd)
                 file._fd = None
-            file._closed = True
 
 
 def raise_open_file_limit() -> tuple[int, int]:
