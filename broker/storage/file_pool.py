@@ -12,8 +12,11 @@ Use
     to the most recently used end, and *pinned* until the block ends. A pinned file is
     never closed by eviction, so a descriptor is never closed (and its number reused by
     another open) while an ``fdatasync`` on a flusher thread or a ``pread`` on the event
-    loop is using it. When every open file is pinned the pool grows past its capacity
-    for the moment rather than fail.
+    loop is using it. Nor by :meth:`PooledFile.close`: closing a file another thread is
+    using (retention deleting a segment during its fdatasync, or during the cleaner's
+    pread) makes new uses EBADF at once and leaves the descriptor open until that use
+    ends. When every open file is pinned the pool grows past its capacity for the
+    moment rather than fail.
 
 Reopening
     A file is created (``O_CREAT``) only by its first open; a reopen after eviction
