@@ -7,6 +7,13 @@ identical lines (same logger, level and formatted message) through per ``interva
 the first line let through after a quiet spell says how many were suppressed before
 it: ``... (suppressed 20,994 identical lines in the last 10 s)``.
 
+A flood that stops is not left uncounted: with the ``handler`` it is installed on, the
+filter reports an ended window that suppressed lines as a line of its own
+(``(suppressed 20,994 identical lines in the last 10 s) <the line>``) once any other
+line comes after the window ended (checked at most once a second), and ``flush()``
+(called at exit) reports every window still holding a count. ``install`` puts one
+filter on each handler, so a record that two handlers see is counted once by each.
+
 Lines that differ (another connection id, another partition) are different lines: the
 filter bounds floods of the same line, not the log's volume. It remembers at most
 ``max_keys`` distinct lines (the oldest forgotten first), so its memory is bounded.
@@ -15,12 +22,15 @@ Thread-safe (logging calls filters under the handler's lock; a lock of its own a
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+
+SWEEP_INTERVAL_S = 1.0
 
 
 @dataclass(slots=True)
@@ -38,8 +48,11 @@ class RepeatedLineFilter(logging.Filter):
         interval_s: float = 10.0,
         max_keys: int = 1024,
         clock: Callable[[], float] = time.monotonic,
+        handler: logging.Handler | None = None,
     ) -> None:
         super().__init__()
+        self._handler = handler
+        self._last_sweep = clock()
         self.burst = burst
         self.interval_s = interval_s
         self.max_keys = max_keys
@@ -48,12 +61,55 @@ class RepeatedLineFilter(logging.Filter):
         self._lock = threading.Lock()
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "suppressed_count", False):
+            return True  # our own report of a flood that ended
         try:
             message = record.getMessage()
         except Exception:
             return True
         key = (record.name, record.levelno, message)
         now = self._clock()
+        if self._handler is not None and now - self._last_sweep >= SWEEP_INTERVAL_S:
+            self._last_sweep = now
+            self._report(self._ended(now, keep=key))
+        return self._count(key, message, record, now)
+
+    def flush(self) -> None:
+        """Report every window still holding suppressed lines (at exit)."""
+        self._report(self._ended(float("inf"), keep=None))
+
+    def _ended(self, now: float, *, keep: tuple[str, int, str] | None) -> list[logging.LogRecord]:
+        """Forget windows that ended (but ``keep``'s, counted by the caller); a report
+        of each that suppressed lines."""
+        reports = []
+        with self._lock:
+            for key in [k for k, w in self._windows.items() if now - w.started >= self.interval_s]:
+                if key == keep:
+                    continue
+                window = self._windows.pop(key)
+                if window.suppressed:
+                    name, level, message = key
+                    report = logging.LogRecord(
+                        name,
+                        level,
+                        __file__,
+                        0,
+                        "(suppressed %s identical lines in the last %.0f s) %s",
+                        (f"{window.suppressed:,}", self.interval_s, message),
+                        None,
+                    )
+                    report.suppressed_count = window.suppressed
+                    reports.append(report)
+        return reports
+
+    def _report(self, reports: list[logging.LogRecord]) -> None:
+        if self._handler is not None:
+            for report in reports:
+                self._handler.handle(report)
+
+    def _count(
+        self, key: tuple[str, int, str], message: str, record: logging.LogRecord, now: float
+    ) -> bool:
         with self._lock:
             window = self._windows.get(key)
             if window is None or now - window.started >= self.interval_s:
@@ -77,9 +133,15 @@ class RepeatedLineFilter(logging.Filter):
             return False
 
 
-def install(logger: logging.Logger | None = None) -> RepeatedLineFilter:
-    """Put one filter on every handler of ``logger`` (the root logger by default)."""
-    line_filter = RepeatedLineFilter()
+def install(logger: logging.Logger | None = None) -> list[RepeatedLineFilter]:
+    """Put a filter on each handler of ``logger`` (the root logger by default), once,
+    and report what they still count at exit."""
+    filters = []
     for handler in (logger or logging.getLogger()).handlers:
-        handler.addFilter(line_filter)
-    return line_filter
+        if not any(isinstance(f, RepeatedLineFilter) for f in handler.filters):
+            line_filter = RepeatedLineFilter(handler=handler)
+            handler.addFilter(line_filter)
+            filters.append(line_filter)
+    if filters:
+        atexit.register(lambda: [line_filter.flush() for line_filter in filters])
+    return filters

@@ -12,8 +12,11 @@ Use
     to the most recently used end, and *pinned* until the block ends. A pinned file is
     never closed by eviction, so a descriptor is never closed (and its number reused by
     another open) while an ``fdatasync`` on a flusher thread or a ``pread`` on the event
-    loop is using it. When every open file is pinned the pool grows past its capacity
-    for the moment rather than fail.
+    loop is using it. Nor by :meth:`PooledFile.close`: closing a file another thread is
+    using (retention deleting a segment during its fdatasync, or during the cleaner's
+    pread) makes new uses EBADF at once and leaves the descriptor open until that use
+    ends. When every open file is pinned the pool grows past its capacity for the
+    moment rather than fail.
 
 Reopening
     A file is created (``O_CREAT``) only by its first open; a reopen after eviction
@@ -97,12 +100,11 @@ class FilePool:
 
     def _acquire(self, file: PooledFile) -> int:
         with self._lock:
+            if file._closed:  # even while another thread's use still holds it open
+                raise OSError(errno.EBADF, f"{file.path} was closed")
             file._pins += 1
             fd = file._fd
             if fd is None:
-                if file._closed:
-                    file._pins -= 1
-                    raise OSError(errno.EBADF, f"{file.path} was closed")
                 try:
                     self._make_room()
                     flags = file._flags | (0 if file._created else os.O_CREAT)
@@ -121,7 +123,10 @@ class FilePool:
     def _release(self, file: PooledFile) -> None:
         with self._lock:
             file._pins -= 1
-            if self.capacity and len(self._open) > self.capacity:
+            if file._closed and not file._pins and file._fd is not None:
+                os.close(file._fd)  # the close deferred by _forget
+                file._fd = None
+            elif self.capacity and len(self._open) > self.capacity:
                 self._make_room()  # back under capacity once pins are released
 
     def _make_room(self) -> None:
@@ -139,12 +144,16 @@ class FilePool:
             self.evictions += 1
 
     def _forget(self, file: PooledFile) -> None:
+        """Close for good. A file pinned by a use on another thread keeps its descriptor
+        until that use ends (the last release closes it): closed now, its number could
+        go to the next open and that thread would sync or read another file. New uses
+        are EBADF at once."""
         with self._lock:
             self._open.pop(file, None)
-            if file._fd is not None:
+            file._closed = True
+            if file._fd is not None and not file._pins:
                 os.close(file._fd)
                 file._fd = None
-            file._closed = True
 
 
 def raise_open_file_limit() -> tuple[int, int]:

@@ -107,10 +107,16 @@ class PartitionLog:
             directory.mkdir(parents=True)
             sync_directory(directory.parent)  # the partition survives a power loss
         self._write_partition_metadata()
-        self.segments: list[Segment] = self._open_segments(clean_shutdown)
-        self._log_start_offset = self._load_log_start_offset()
-        self.producers = ProducerStateManager(directory)
-        self._load_producer_state()
+        self.segments: list[Segment] = []
+        try:  # a failure half-way leaves no file of this log in the pool
+            self._open_segments(clean_shutdown)
+            self._log_start_offset = self._load_log_start_offset()
+            self.producers = ProducerStateManager(directory)
+            self._load_producer_state()
+        except BaseException:
+            for segment in self.segments:
+                segment.close()
+            raise
 
     # -- opening ------------------------------------------------------------------
     def _write_partition_metadata(self) -> None:
@@ -120,7 +126,9 @@ class PartitionLog:
         if not path.exists() or path.read_text() != text:
             _write_atomically(path, text)
 
-    def _open_segments(self, clean_shutdown: bool) -> list[Segment]:
+    def _open_segments(self, clean_shutdown: bool) -> None:
+        """Open the segments into ``self.segments``, each as it opens (so a failure
+        half-way can close those already open)."""
         for leftover in self.directory.glob(f"*{CLEANED_SUFFIX}"):
             leftover.unlink()  # a compaction interrupted before its swap: the old segment stands
         bases = sorted(
@@ -128,7 +136,7 @@ class PartitionLog:
             for p in self.directory.iterdir()
             if p.name.endswith(SUFFIX) and p.name[: -len(SUFFIX)].isdigit()
         )
-        segments: list[Segment] = []
+        segments = self.segments
         for index, base in enumerate(bases):
             is_active = index == len(bases) - 1
             segment = Segment(
@@ -162,7 +170,6 @@ class PartitionLog:
                 break
         if not segments:
             segments.append(self._new_segment(0))
-        return segments
 
     def _new_segment(self, base_offset: int) -> Segment:
         """A new, empty segment; its name is made durable before anything is appended,

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from broker.protocol import records
-from broker.storage.file_pool import FilePool
+from broker.storage.file_pool import FilePool, PooledFile
 from broker.storage.index import OffsetIndex, TimeIndex
 
 SUFFIX = ".log"
@@ -136,8 +136,20 @@ class Segment:
         self._log = files.file(self.path)
         self._pinned_fd: int | None = None
         self._pin = _Pin(self)  # one pool round trip per read, not one per batch header
-        self.offset_index = OffsetIndex(self.path.with_suffix(INDEX_SUFFIX), files)
-        self.time_index = TimeIndex(self.path.with_suffix(TIME_INDEX_SUFFIX), files)
+        opened: list[PooledFile | OffsetIndex | TimeIndex] = [self._log]
+        try:  # a failure opening (EMFILE, EIO, ...) leaves no file in the pool
+            self.offset_index = OffsetIndex(self.path.with_suffix(INDEX_SUFFIX), files)
+            opened.append(self.offset_index)
+            self.time_index = TimeIndex(self.path.with_suffix(TIME_INDEX_SUFFIX), files)
+            opened.append(self.time_index)
+            self._open(index_interval_bytes, recover)
+        except BaseException:
+            for file in opened:
+                file.close()
+            raise
+
+    def _open(self, index_interval_bytes: int, recover: bool) -> None:
+        base_offset = self.base_offset
         self.size = self._stat().st_size
         self.next_offset = base_offset
         self.max_timestamp = -1

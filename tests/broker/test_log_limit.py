@@ -62,3 +62,54 @@ def test_headwater_installs_the_filter_on_its_log_handlers() -> None:
         "for f in h.filters) for h in handlers) else 1)\n"
     )
     assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
+
+
+class Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+def test_a_flood_that_stopped_is_reported_when_any_other_line_comes() -> None:
+    clock = Clock()
+    collect = Collect()
+    collect.addFilter(RepeatedLineFilter(burst=2, interval_s=10, clock=clock, handler=collect))
+    for _ in range(500):
+        collect.handle(record("fetch from %s failed", "127.0.0.2"))
+    clock.now = 30.0  # the flood ended; the line never comes again
+    collect.handle(record("something else"))
+    assert collect.lines == [
+        "fetch from 127.0.0.2 failed",
+        "fetch from 127.0.0.2 failed",
+        "(suppressed 498 identical lines in the last 10 s) fetch from 127.0.0.2 failed",
+        "something else",
+    ]
+
+
+def test_flush_reports_what_is_still_counted_once() -> None:
+    collect = Collect()
+    line_filter = RepeatedLineFilter(burst=1, interval_s=10, clock=Clock(), handler=collect)
+    collect.addFilter(line_filter)
+    for _ in range(4):
+        collect.handle(record("retrying"))
+    line_filter.flush()
+    line_filter.flush()
+    assert collect.lines == ["retrying", "(suppressed 3 identical lines in the last 10 s) retrying"]
+
+
+def test_install_counts_each_handler_on_its_own_and_only_once() -> None:
+    from broker.log_limit import install
+
+    logger = logging.getLogger("test_log_limit_install")
+    logger.propagate = False
+    first, second = Collect(), Collect()
+    logger.addHandler(first)
+    logger.addHandler(second)
+    assert len(install(logger)) == 2
+    assert install(logger) == []  # not stacked by a second call
+    for _ in range(20):
+        logger.warning("same")
+    assert first.lines == second.lines == ["same"] * 5  # each handler sees the whole burst

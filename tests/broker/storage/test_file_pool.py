@@ -111,3 +111,51 @@ def test_syncs_on_other_threads_never_hit_a_closed_or_reused_descriptor(tmp_path
             thread.join()
     assert errors == []
     assert pool.evictions > 0
+
+
+def test_closing_a_file_another_thread_is_using_waits_for_that_use(tmp_path: Path) -> None:
+    """Retention or DeleteTopics closes a segment on the event loop while the flusher
+    (fdatasync) or the log cleaner (pread, on an executor) is inside ``use()`` on
+    another thread. The descriptor must stay open, naming its own file, until that use
+    ends: closed at once, its number goes to the next open and the other thread syncs
+    or reads a different file."""
+    pool = FilePool()
+    doomed = pool.file(tmp_path / "doomed.log")
+    write(doomed, b"doomed bytes")
+    inode = (tmp_path / "doomed.log").stat().st_ino
+    in_use = threading.Event()
+    closed = threading.Event()
+    seen: list[tuple[int, bytes]] = []
+
+    def reader() -> None:
+        with doomed.use() as fd:
+            in_use.set()
+            closed.wait(10)
+            seen.append((os.fstat(fd).st_ino, os.pread(fd, 64, 0)))
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    assert in_use.wait(10)
+    doomed.close()  # the event loop closes it meanwhile...
+    newcomer = pool.file(tmp_path / "newcomer.log")  # ...and opens another file
+    write(newcomer, b"someone else's bytes")
+    closed.set()
+    thread.join(10)
+    assert seen == [(inode, b"doomed bytes")]
+    assert pool.open_count == 1  # the deferred close happened when the use ended
+    with pytest.raises(OSError) as after:
+        read(doomed)
+    assert after.value.errno == errno.EBADF
+
+
+def test_a_new_use_of_a_closed_file_is_ebadf_even_while_an_old_use_holds_it(
+    tmp_path: Path,
+) -> None:
+    pool = FilePool()
+    pool_file = pool.file(tmp_path / "held")
+    with pool_file.use():
+        pool_file.close()
+        with pytest.raises(OSError) as late:
+            read(pool_file)
+        assert late.value.errno == errno.EBADF
+    assert not pool_file.is_open
