@@ -313,3 +313,35 @@ def authorizer_configs() -> AuthorizerConfigs:
         allow_everyone_if_no_acl_found=bool(allow and (allow.value or "").lower() == "true"),
         authorizer_class_name=authorizer.value,
     )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class ScramUser:
+    """A SCRAM user on the cluster: its name and (mechanism, iterations) credentials."""
+
+    name: str
+    credentials: tuple[tuple[str, int], ...]
+
+
+def describe_scram_users() -> list[ScramUser]:
+    """Every SCRAM user on the cluster (DescribeUserScramCredentials), those the console
+    did not make too. No secret is part of the answer: the cluster keeps only salted
+    credentials and reports their mechanism and iteration count."""
+    try:
+        described = _client().describe_user_scram_credentials(request_timeout=_timeout())
+        users = described.result()
+    except KafkaException as exc:
+        raise _translate(exc) from exc
+    return sorted(
+        (
+            ScramUser(
+                name=name,
+                credentials=tuple(
+                    (info.mechanism.name.replace("_", "-"), info.iterations)
+                    for info in description.scram_credential_infos
+                ),
+            )
+            for name, description in users.items()
+        ),
+        key=lambda user: user.name,
+    )

@@ -145,3 +145,9 @@ def permission_check(
         allow_everyone_if_no_acl_found=configs.allow_everyone_if_no_acl_found,
     )
     return authorizer.explain(principal, host, operation, resource_type, resource_name)
+
+
+def scram_user_list(*, actor: AbstractBaseUser | AnonymousUser) -> list[broker_admin.ScramUser]:
+    """Operators: every SCRAM user on the cluster, by name."""
+    _require_operator(actor)
+    return broker_admin.describe_scram_users()

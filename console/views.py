@@ -156,3 +156,19 @@ def acl_list(request: HttpRequest) -> HttpResponse:
     except BrokerAdminError as exc:
         context["cluster_error"] = str(exc)
     return render(request, "console/acl_list.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET"])
+def scram_user_list(request: HttpRequest) -> HttpResponse:
+    """Operators: the cluster's SCRAM users with their mechanisms and iterations."""
+    context: dict[str, object] = {"users": None}
+    status = 200
+    try:
+        context["users"] = selectors.scram_user_list(actor=request.user)
+    except BrokerUnavailable as exc:
+        context["cluster_error"] = str(exc)
+        status = _UNAVAILABLE
+    except BrokerAdminError as exc:
+        context["cluster_error"] = str(exc)
+    return render(request, "console/scram_user_list.html", context, status=status)

@@ -117,3 +117,32 @@ def test_a_cluster_without_authorizer_says_so(
         "The cluster has no authorizer (authorizer.class.name is empty)"
         in response.content.decode()
     )
+
+
+def test_operators_see_every_scram_user_without_secrets(
+    staff_client: Client, authorizing_cluster: BrokerProcess
+) -> None:
+    from confluent_kafka.admin import (
+        ScramCredentialInfo,
+        ScramMechanism,
+        UserScramCredentialUpsertion,
+    )
+
+    admin = AdminClient({"bootstrap.servers": authorizing_cluster.bootstrap})
+    for user, mechanism in (("alice", ScramMechanism.SCRAM_SHA_256),
+                            ("bob", ScramMechanism.SCRAM_SHA_512)):  # fmt: skip
+        upsert = UserScramCredentialUpsertion(
+            user, ScramCredentialInfo(mechanism, 8192), f"{user}-password".encode()
+        )
+        admin.alter_user_scram_credentials([upsert])[user].result(15)
+    response = staff_client.get("/users/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "User:alice" in html and "SCRAM-SHA-256, 8192 iterations" in html
+    assert "User:bob" in html and "SCRAM-SHA-512, 8192 iterations" in html
+    assert "alice-password" not in html
+
+
+def test_scram_users_are_for_operators_only(db: None, client: Client) -> None:
+    client.force_login(User.objects.create_user("dev2"))
+    assert client.get("/users/").status_code == 404
