@@ -21,8 +21,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic, OffsetSpec
+from confluent_kafka.admin import (
+    AclBindingFilter,
+    AclOperation,
+    AclPermissionType,
+    AdminClient,
+    ConfigResource,
+    NewTopic,
+    OffsetSpec,
+    ResourcePatternType,
+    ResourceType,
+)
 from django.conf import settings
+
+from broker.common import acls
 
 _KAFKA_LOG = logging.getLogger("headwater.kafka")
 
@@ -47,6 +59,17 @@ class BrokerAdminError(Exception):
 
 class BrokerUnavailable(BrokerAdminError):
     """The cluster did not answer (down, wrong address, or too slow)."""
+
+
+NO_AUTHORIZER = (
+    "the cluster has no authorizer (authorizer.class.name is empty): it keeps no ACLs "
+    "and allows every request"
+)
+
+
+class SecurityDisabled(BrokerAdminError):
+    """The cluster has no authorizer (SECURITY_DISABLED): it keeps no ACLs and allows
+    every request."""
 
 
 class TopicRequestRejected(BrokerAdminError):
@@ -224,3 +247,101 @@ def delete_topic(*, name: str) -> None:
         [name], operation_timeout=_timeout(), request_timeout=_timeout()
     )
     _result(futures[name], topic=name)
+
+
+_EVERY_ACL = AclBindingFilter(
+    ResourceType.ANY, None, ResourcePatternType.ANY, None, None,
+    AclOperation.ANY, AclPermissionType.ANY,
+)  # fmt: skip
+
+
+def describe_acls() -> list[acls.AclBinding]:
+    """Every ACL on the cluster (DescribeAcls), as Kafka's ACL model
+    (:mod:`broker.common.acls`): also the ones the console did not create."""
+    try:
+        described = _client().describe_acls(_EVERY_ACL, request_timeout=_timeout()).result()
+    except KafkaException as exc:
+        error = exc.args[0] if exc.args and isinstance(exc.args[0], KafkaError) else None
+        if error is not None and error.code() == KafkaError.SECURITY_DISABLED:
+            raise SecurityDisabled(NO_AUTHORIZER) from exc
+        raise _translate(exc) from exc
+    return [
+        acls.AclBinding(
+            acls.from_wire(acls.ResourceType, binding.restype.value),
+            binding.name,
+            acls.from_wire(acls.PatternType, binding.resource_pattern_type.value),
+            binding.principal,
+            binding.host,
+            acls.from_wire(acls.AclOperation, binding.operation.value),
+            acls.from_wire(acls.PermissionType, binding.permission_type.value),
+        )
+        for binding in described
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizerConfigs:
+    """The broker configs besides ACLs that decide authorization."""
+
+    super_users: frozenset[str]
+    allow_everyone_if_no_acl_found: bool
+    authorizer_class_name: str = ""
+
+
+def authorizer_configs() -> AuthorizerConfigs:
+    """``authorizer.class.name``, ``super.users`` and ``allow.everyone.if.no.acl.found``
+    of a broker (DescribeConfigs; Kafka lists them among a broker's read-only configs).
+    Raises :class:`SecurityDisabled` when the authorizer is off: librdkafka answers a
+    DescribeAcls refused with SECURITY_DISABLED with an empty list, which would read as
+    "no ACLs"."""
+    client = _client()
+    metadata = client.list_topics(timeout=_timeout())
+    if not metadata.brokers:
+        return AuthorizerConfigs(frozenset(), False)
+    resource = ConfigResource(ConfigResource.Type.BROKER, str(min(metadata.brokers)))
+    configs = _result(client.describe_configs([resource], request_timeout=_timeout())[resource])
+    supers = configs.get("super.users")
+    allow = configs.get("allow.everyone.if.no.acl.found")
+    authorizer = configs.get("authorizer.class.name")
+    if authorizer is None or not authorizer.value:
+        raise SecurityDisabled(NO_AUTHORIZER)
+    return AuthorizerConfigs(
+        super_users=frozenset(
+            p.strip() for p in (supers.value if supers and supers.value else "").split(";")
+            if p.strip()
+        ),
+        allow_everyone_if_no_acl_found=bool(allow and (allow.value or "").lower() == "true"),
+        authorizer_class_name=authorizer.value,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class ScramUser:
+    """A SCRAM user on the cluster: its name and (mechanism, iterations) credentials."""
+
+    name: str
+    credentials: tuple[tuple[str, int], ...]
+
+
+def describe_scram_users() -> list[ScramUser]:
+    """Every SCRAM user on the cluster (DescribeUserScramCredentials), those the console
+    did not make too. No secret is part of the answer: the cluster keeps only salted
+    credentials and reports their mechanism and iteration count."""
+    try:
+        described = _client().describe_user_scram_credentials(request_timeout=_timeout())
+        users = described.result()
+    except KafkaException as exc:
+        raise _translate(exc) from exc
+    return sorted(
+        (
+            ScramUser(
+                name=name,
+                credentials=tuple(
+                    (info.mechanism.name.replace("_", "-"), info.iterations)
+                    for info in description.scram_credential_infos
+                ),
+            )
+            for name, description in users.items()
+        ),
+        key=lambda user: user.name,
+    )

@@ -15,6 +15,8 @@ urlpatterns = [
     path("topics/", views.topic_list, name="topic-list"),
     path("topics/<str:name>/", views.topic_detail, name="topic-detail"),
     path("topics/<str:name>/delete/", views.topic_delete, name="topic-delete"),
+    path("acls/", views.acl_list, name="acl-list"),
+    path("users/", views.scram_user_list, name="scram-user-list"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

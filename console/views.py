@@ -20,10 +20,11 @@ from console import selectors, services
 from console.broker_admin import (
     BrokerAdminError,
     BrokerUnavailable,
+    SecurityDisabled,
     TopicRequestRejected,
     UnknownTopic,
 )
-from console.forms import TopicCreateForm, TopicDeleteForm
+from console.forms import PermissionCheckForm, TopicCreateForm, TopicDeleteForm
 
 _UNAVAILABLE = 503
 _REFUSED = 403
@@ -130,3 +131,44 @@ def favicon(request: HttpRequest) -> FileResponse:
     if path is None:
         raise Http404("no favicon")
     return FileResponse(open(path, "rb"), content_type="image/x-icon")
+
+
+@login_required
+@require_http_methods(["GET"])
+def acl_list(request: HttpRequest) -> HttpResponse:
+    """Operators: every ACL on the cluster, and the effective-permission checker (the
+    question is a GET form, so an answer has a URL one can share)."""
+    form = PermissionCheckForm(request.GET or None)
+    context: dict[str, object] = {"form": form, "acls": None}
+    status = 200
+    try:
+        context["acls"] = selectors.acl_list(actor=request.user)
+        if form.is_valid():
+            context["decision"] = selectors.permission_check(
+                actor=request.user,
+                **form.question(),  # type: ignore[arg-type]
+            )
+    except SecurityDisabled as exc:
+        context["security_disabled"] = str(exc)
+    except BrokerUnavailable as exc:
+        context["cluster_error"] = str(exc)
+        status = _UNAVAILABLE
+    except BrokerAdminError as exc:
+        context["cluster_error"] = str(exc)
+    return render(request, "console/acl_list.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET"])
+def scram_user_list(request: HttpRequest) -> HttpResponse:
+    """Operators: the cluster's SCRAM users with their mechanisms and iterations."""
+    context: dict[str, object] = {"users": None}
+    status = 200
+    try:
+        context["users"] = selectors.scram_user_list(actor=request.user)
+    except BrokerUnavailable as exc:
+        context["cluster_error"] = str(exc)
+        status = _UNAVAILABLE
+    except BrokerAdminError as exc:
+        context["cluster_error"] = str(exc)
+    return render(request, "console/scram_user_list.html", context, status=status)

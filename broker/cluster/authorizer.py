@@ -6,7 +6,7 @@ allowed and the ACL APIs answer SECURITY_DISABLED. ``super.users`` and
 ``allow.everyone.if.no.acl.found`` are read once at start-up.
 
 The ACLs live in the metadata store (persisted in its snapshot); this object keeps the
-decision model (:class:`~broker.cluster.acls.Authorizer`, an immutable value) and
+decision model (:class:`~broker.common.acls.Authorizer`, an immutable value) and
 rebuilds it after every change, so a decision never sees half of a change and a
 handler holding the old model finishes with a consistent answer.
 
@@ -20,7 +20,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 
-from broker.cluster.acls import (
+from broker.cluster.config_catalog import super_users
+from broker.cluster.metadata import MetadataStore
+from broker.common.acls import (
     SUPPORTED_OPERATIONS,
     AclBinding,
     AclBindingFilter,
@@ -29,8 +31,6 @@ from broker.cluster.acls import (
     ResourceType,
     matching,
 )
-from broker.cluster.config_catalog import super_users
-from broker.cluster.metadata import MetadataStore
 
 log = logging.getLogger("broker.authorizer")
 

@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from broker.cluster.acls import AclBinding
 from broker.cluster.quotas import QuotaEntity, entity
+from broker.common.acls import AclBinding
 from broker.common.topic_names import is_internal as is_internal_topic
 from broker.common.topic_names import validate_topic_name
 from broker.errors import BrokerError, ErrorCode

@@ -9,7 +9,8 @@ validation refuses (INVALID_REQUEST).
 
 from __future__ import annotations
 
-from broker.cluster.acls import (
+from broker.cluster.authorizer import StandardAuthorizer
+from broker.common.acls import (
     AclBinding,
     AclBindingFilter,
     AclOperation,
@@ -18,7 +19,6 @@ from broker.cluster.acls import (
     ResourceType,
     from_wire,
 )
-from broker.cluster.authorizer import StandardAuthorizer
 from broker.errors import BrokerError, ErrorCode
 from broker.handlers.authorization import MESSAGES, authorize_cluster
 from broker.handlers.context import RequestContext

@@ -18,8 +18,8 @@ import datetime
 import logging
 
 from broker.cluster import client_quotas
-from broker.cluster.acls import AclOperation
 from broker.cluster.quotas import QuotaEntity
+from broker.common.acls import AclOperation
 from broker.errors import BrokerError, ErrorCode
 from broker.handlers.authorization import MESSAGES, authorize_cluster
 from broker.handlers.context import RequestContext

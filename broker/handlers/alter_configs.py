@@ -10,8 +10,8 @@ Needs ALTER_CONFIGS on the topic, or on the cluster for a broker resource.
 
 from __future__ import annotations
 
-from broker.cluster.acls import AclOperation
 from broker.cluster.configs import ResourceType
+from broker.common.acls import AclOperation
 from broker.handlers.config_resources import alter_response, authorized_resource
 from broker.handlers.context import RequestContext
 from broker.handlers.registry import api

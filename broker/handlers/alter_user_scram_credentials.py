@@ -15,8 +15,8 @@ from __future__ import annotations
 import datetime
 import logging
 
-from broker.cluster.acls import AclOperation
 from broker.cluster.metadata import ScramCredentialRecord
+from broker.common.acls import AclOperation
 from broker.errors import ErrorCode
 from broker.handlers.authorization import MESSAGES, authorize_cluster
 from broker.handlers.context import RequestContext

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from broker.cluster.acls import CLUSTER_RESOURCE_NAME, AclOperation, ResourceType
+from broker.common.acls import CLUSTER_RESOURCE_NAME, AclOperation, ResourceType
 from broker.errors import BrokerError, ErrorCode
 from broker.handlers.context import RequestContext
 

@@ -9,8 +9,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
-from broker.cluster import acls
 from broker.cluster.configs import ResourceType
+from broker.common import acls
 from broker.common.topic_names import validate_topic_name
 from broker.errors import BrokerError, ErrorCode
 from broker.handlers.authorization import require

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime
 
-from broker.cluster.acls import AclOperation, ResourceType
+from broker.common.acls import AclOperation, ResourceType
 from broker.coordinator.assignors import Assignment
 from broker.errors import ErrorCode
 from broker.handlers.authorization import MESSAGES, operations

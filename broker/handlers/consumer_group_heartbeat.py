@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime
 
-from broker.cluster.acls import AclOperation, ResourceType
+from broker.common.acls import AclOperation, ResourceType
 from broker.coordinator.consumer_group import HeartbeatRequest
 from broker.errors import ErrorCode
 from broker.handlers.authorization import MESSAGES, denied_topics

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from broker.cluster.acls import SUPPORTED_OPERATIONS, AclOperation, ResourceType
+from broker.common.acls import SUPPORTED_OPERATIONS, AclOperation, ResourceType
 from broker.protocol import messages
 from broker.protocol.connection import RequestHeader
 from broker.security.sasl import ANONYMOUS, ConnectionSecurity

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime
 from collections import Counter
 
-from broker.cluster.acls import AclOperation, ResourceType
+from broker.common.acls import AclOperation, ResourceType
 from broker.errors import BrokerError, ErrorCode
 from broker.handlers.authorization import MESSAGES
 from broker.handlers.context import RequestContext

@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime
 from collections import Counter
 
-from broker.cluster.acls import AclOperation
+from broker.common.acls import AclOperation
 from broker.errors import BrokerError, ErrorCode
 from broker.handlers.authorization import authorize_cluster, denied_topics
 from broker.handlers.context import RequestContext

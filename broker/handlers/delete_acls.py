@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime
 import logging
 
-from broker.cluster.acls import AclBinding, AclBindingFilter, AclOperation, InvalidAcl
+from broker.common.acls import AclBinding, AclBindingFilter, AclOperation, InvalidAcl
 from broker.errors import BrokerError, ErrorCode
 from broker.handlers.acl_requests import acl_authorizer, acl_filter
 from broker.handlers.context import RequestContext

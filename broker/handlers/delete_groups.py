@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 
-from broker.cluster.acls import AclOperation, ResourceType
+from broker.common.acls import AclOperation, ResourceType
 from broker.errors import ErrorCode
 from broker.handlers.context import RequestContext
 from broker.handlers.registry import api

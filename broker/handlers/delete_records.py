@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 
-from broker.cluster.acls import AclOperation
+from broker.common.acls import AclOperation
 from broker.errors import BrokerError, ErrorCode
 from broker.handlers.authorization import denied_topics
 from broker.handlers.context import RequestContext

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime
 
-from broker.cluster.acls import AclOperation, ResourceType
+from broker.common.acls import AclOperation, ResourceType
 from broker.errors import BrokerError, ErrorCode
 from broker.handlers.authorization import MESSAGES
 from broker.handlers.context import RequestContext

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime
 
-from broker.cluster.acls import AclBinding, AclOperation, InvalidAcl, PatternType, ResourceType
+from broker.common.acls import AclBinding, AclOperation, InvalidAcl, PatternType, ResourceType
 from broker.errors import BrokerError, ErrorCode
 from broker.handlers.acl_requests import acl_authorizer, acl_filter
 from broker.handlers.context import RequestContext

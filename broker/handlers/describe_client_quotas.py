@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime
 
 from broker.cluster import client_quotas
-from broker.cluster.acls import AclOperation
+from broker.common.acls import AclOperation
 from broker.errors import BrokerError, ErrorCode
 from broker.handlers.authorization import MESSAGES, authorize_cluster
 from broker.handlers.context import RequestContext

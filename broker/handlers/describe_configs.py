@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import datetime
 
-from broker.cluster.acls import AclOperation
 from broker.cluster.configs import ConfigEntry, ResourceType
+from broker.common.acls import AclOperation
 from broker.errors import BrokerError, ErrorCode
 from broker.handlers.config_resources import authorized_resource
 from broker.handlers.context import RequestContext

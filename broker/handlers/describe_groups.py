@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime
 
-from broker.cluster.acls import AclOperation, ResourceType
+from broker.common.acls import AclOperation, ResourceType
 from broker.coordinator.group import GroupState
 from broker.coordinator.results import DescribedGroup
 from broker.errors import ErrorCode

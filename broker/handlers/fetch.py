@@ -17,7 +17,7 @@ import asyncio
 import datetime
 from dataclasses import dataclass
 
-from broker.cluster.acls import AclOperation
+from broker.common.acls import AclOperation
 from broker.errors import BrokerError, ErrorCode
 from broker.handlers.authorization import authorize_cluster, denied_topics
 from broker.handlers.context import RequestContext

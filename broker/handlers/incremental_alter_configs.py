@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from broker.cluster.acls import AclOperation
 from broker.cluster.config_catalog import BROKER_CONFIGS, TOPIC_CONFIGS
 from broker.cluster.configs import ResourceType, apply_incremental
+from broker.common.acls import AclOperation
 from broker.errors import BrokerError, ErrorCode
 from broker.handlers.config_resources import alter_response, authorized_resource
 from broker.handlers.context import RequestContext

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime
 
-from broker.cluster.acls import AclOperation, ResourceType
+from broker.common.acls import AclOperation, ResourceType
 from broker.coordinator.classic import JoinRequest
 from broker.coordinator.results import JoinResponse
 from broker.errors import ErrorCode

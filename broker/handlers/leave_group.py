@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 
-from broker.cluster.acls import AclOperation, ResourceType
+from broker.common.acls import AclOperation, ResourceType
 from broker.coordinator.results import LeaveResponse
 from broker.errors import ErrorCode
 from broker.handlers.context import RequestContext

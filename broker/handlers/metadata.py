@@ -23,8 +23,8 @@ from __future__ import annotations
 import datetime
 import logging
 
-from broker.cluster.acls import AclOperation, ResourceType
 from broker.cluster.metadata import PartitionRecord, TopicRecord
+from broker.common.acls import AclOperation, ResourceType
 from broker.common.topic_names import validate_topic_name
 from broker.errors import BrokerError, ErrorCode
 from broker.handlers.authorization import (

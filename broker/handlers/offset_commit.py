@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime
 
-from broker.cluster.acls import AclOperation, ResourceType
+from broker.common.acls import AclOperation, ResourceType
 from broker.coordinator.offsets import NO_RETENTION, CommitRequest, PartitionCommit
 from broker.errors import ErrorCode
 from broker.handlers.authorization import denied_topics

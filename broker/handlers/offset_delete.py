@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime
 
-from broker.cluster.acls import AclOperation, ResourceType
+from broker.common.acls import AclOperation, ResourceType
 from broker.errors import ErrorCode
 from broker.handlers.authorization import denied_topics
 from broker.handlers.context import RequestContext

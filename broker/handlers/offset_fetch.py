@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 
-from broker.cluster.acls import AclOperation, ResourceType
+from broker.common.acls import AclOperation, ResourceType
 from broker.coordinator.results import OffsetFetchPartition
 from broker.errors import ErrorCode
 from broker.handlers.authorization import denied_topics

@@ -27,7 +27,7 @@ import datetime
 import logging
 from dataclasses import dataclass
 
-from broker.cluster.acls import AclOperation, ResourceType
+from broker.common.acls import AclOperation, ResourceType
 from broker.errors import BrokerError, ErrorCode, ProtocolViolation
 from broker.handlers.authorization import MESSAGES, denied_topics
 from broker.handlers.context import RequestContext

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime
 
-from broker.cluster.acls import AclOperation, ResourceType
+from broker.common.acls import AclOperation, ResourceType
 from broker.coordinator.classic import SyncRequest
 from broker.coordinator.results import SyncResponse
 from broker.errors import ErrorCode

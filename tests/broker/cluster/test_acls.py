@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from broker.cluster.acls import (
+from broker.common.acls import (
     AclBinding,
     AclBindingFilter,
     AclOperation,

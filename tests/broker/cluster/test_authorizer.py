@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from broker.cluster.acls import (
+from broker.cluster.authorizer import StandardAuthorizer, build_authorizer
+from broker.cluster.metadata import FileMetadataStore
+from broker.common.acls import (
     AclBinding,
     AclBindingFilter,
     AclOperation,
@@ -17,8 +19,6 @@ from broker.cluster.acls import (
     ResourceType,
     from_wire,
 )
-from broker.cluster.authorizer import StandardAuthorizer, build_authorizer
-from broker.cluster.metadata import FileMetadataStore
 from broker.config import ConfigError, config_from_properties
 from broker.server.config_manager import ConfigManager
 from broker.storage.log_manager import LogManager

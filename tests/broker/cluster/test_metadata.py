@@ -92,7 +92,7 @@ def test_new_partitions_get_as_many_replicas_as_the_existing_ones(three_partitio
 def test_acls_survive_reopening_and_a_failed_write_leaves_memory_as_the_disk(
     tmp_path: Path,
 ) -> None:
-    from broker.cluster.acls import (
+    from broker.common.acls import (
         AclBinding,
         AclOperation,
         PatternType,

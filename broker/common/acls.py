@@ -19,13 +19,17 @@ StandardAuthorizer:
 
 Numbers are Kafka's (the wire protocol's ``resource_type``, ``pattern_type``,
 ``operation`` and ``permission_type`` fields).
+
+Pure (no IO), in ``broker.common`` so that the broker's authorizer and the console's
+effective-permission checker (which feeds it the bindings DescribeAcls returns) apply
+the same rules: :meth:`Authorizer.explain` also says which rule decided.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 from typing import TypeVar
 
 WILDCARD_RESOURCE = "*"
@@ -284,6 +288,34 @@ class AclBindingFilter:
         )
 
 
+class Reason(StrEnum):
+    """Why :meth:`Authorizer.explain` decided as it did (Kafka's authorizer steps)."""
+
+    SUPER_USER = "the principal is a super user (super.users)"
+    DENIED = "a DENY ACL matches"
+    ALLOWED = "an ALLOW ACL matches"
+    NO_ACL_ALLOW_EVERYONE = (
+        "no ACL is set on the resource and allow.everyone.if.no.acl.found is true"
+    )
+    NO_ACL = "no ACL is set on the resource (allow.everyone.if.no.acl.found is false)"
+    NO_MATCHING_ALLOW = "no ALLOW ACL matches the principal, host and operation"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """An authorization answer: ``allowed``, the ``reason``, and the ``binding`` that
+    decided it (the DENY that won, or an ALLOW that granted), if one did."""
+
+    allowed: bool
+    reason: Reason
+    binding: AclBinding | None = None
+
+    def __str__(self) -> str:
+        verdict = "allowed" if self.allowed else "denied"
+        rule = f": {self.binding}" if self.binding is not None else ""
+        return f"{verdict}: {self.reason}{rule}"
+
+
 @dataclass(frozen=True, slots=True)
 class Authorizer:
     """Decides requests against a set of bindings (rebuilt when ACLs change)."""
@@ -300,11 +332,25 @@ class Authorizer:
         resource_type: ResourceType,
         resource_name: str,
     ) -> bool:
+        return self.explain(principal, host, operation, resource_type, resource_name).allowed
+
+    def explain(
+        self,
+        principal: str,
+        host: str,
+        operation: AclOperation,
+        resource_type: ResourceType,
+        resource_name: str,
+    ) -> Decision:
+        """The decision and what made it: the steps of the module docstring, in order.
+        The broker's checks and the console's permission checker both ask this."""
         if principal in self.super_users:
-            return True
+            return Decision(True, Reason.SUPER_USER)
         on_resource = [b for b in self.bindings if b.matches_resource(resource_type, resource_name)]
         if not on_resource:
-            return self.allow_everyone_if_no_acl_found
+            if self.allow_everyone_if_no_acl_found:
+                return Decision(True, Reason.NO_ACL_ALLOW_EVERYONE)
+            return Decision(False, Reason.NO_ACL)
         applicable = [
             b
             for b in on_resource
@@ -315,12 +361,20 @@ class Authorizer:
                 operation,
                 AclOperation.ALL,
             ):
-                return False
+                return Decision(False, Reason.DENIED, binding)
         granting = {operation, AclOperation.ALL} | _IMPLIED_BY.get(operation, frozenset())
-        return any(
-            b.permission_type is PermissionType.ALLOW and b.operation in granting
+        allowing = [
+            b
             for b in applicable
-        )
+            if b.permission_type is PermissionType.ALLOW and b.operation in granting
+        ]
+        if allowing:
+            # the most specific first: the exact operation, then ALL, then an implying one
+            allowing.sort(
+                key=lambda b: (b.operation is not operation, b.operation is not AclOperation.ALL)
+            )
+            return Decision(True, Reason.ALLOWED, allowing[0])
+        return Decision(False, Reason.NO_MATCHING_ALLOW)
 
     def authorize_any(
         self, principal: str, host: str, operation: AclOperation, resource_type: ResourceType
