@@ -1,13 +1,16 @@
-"""``headwater up``: the broker and the console as two supervised child processes.
+"""``headwater up``: the broker, the console, a Celery worker and Celery beat, supervised.
 
 Order of start: the broker (``python -m broker`` with the same ``--config`` /
 ``--override`` arguments), then, while it opens its listener, the console's
 ``manage.py migrate --noinput`` and ``manage.py ensure_operator`` (a first admin
-account on a fresh install), then daphne serving ``console.asgi:application`` on
-the console address, with ``HEADWATER_BOOTSTRAP_SERVERS`` set to the broker's first
+account on a fresh install), then a Celery worker and Celery beat for the console's
+background work (with ``REDIS_URL`` they use Redis; without it kombu's filesystem
+transport under the data directory), then daphne serving ``console.asgi:application``
+on the console address, with ``HEADWATER_BOOTSTRAP_SERVERS`` set to the broker's first
 advertised listener.
 
-Stopping: SIGINT (Ctrl-C) or SIGTERM stops the console first, then the broker, each
+Stopping: SIGINT (Ctrl-C) or SIGTERM stops the console first, then beat and the
+worker, then the broker, each
 with SIGTERM and a grace period before SIGKILL, and exits 0. A child that exits on
 its own (a crash, a SIGKILL, the OOM killer) is restarted, as a service manager would:
 after 1 s, doubling with each restart up to 30 s, back to 1 s once a child has stayed
@@ -44,6 +47,7 @@ MANAGE_PY = REPO_ROOT / "manage.py"
 BROKER_START_TIMEOUT = 60.0
 CONSOLE_STOP_GRACE = 10.0
 BROKER_STOP_GRACE = 30.0
+CELERY_STOP_GRACE = 15.0  # a warm shutdown lets the running tasks finish
 CONSOLE_CLOSE_TIMEOUT = 2  # daphne --application-close-timeout: seconds per open socket
 RESTART_BACKOFF_FIRST = 1.0
 RESTART_BACKOFF_MAX = 30.0
@@ -244,6 +248,8 @@ def run_up(config: BrokerConfig, *, console_address: str, broker_args: Sequence[
     console: subprocess.Popen[bytes] | None = None
     broker_child: _Child | None = None
     console_child: _Child | None = None
+    worker_child: _Child | None = None
+    beat_child: _Child | None = None
     code = 1
     try:
         broker_env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -261,10 +267,19 @@ def run_up(config: BrokerConfig, *, console_address: str, broker_args: Sequence[
             "--application-close-timeout", str(CONSOLE_CLOSE_TIMEOUT),
             "console.asgi:application",
         ]  # fmt: skip
+        celery = [sys.executable, "-m", "celery", "--app", "console"]
+        worker_child = _Child(
+            "worker",
+            [*celery, "worker", "--loglevel", "INFO", "--pool", "threads", "--concurrency", "4"],
+            console_env,
+        )
+        worker_child.start()
+        beat_child = _Child("beat", [*celery, "beat", "--loglevel", "INFO"], console_env)
+        beat_child.start()
         console_child = _Child("console", daphne, console_env)
         console_child.start()
         log.info("console: http://%s:%d/", console_address.rpartition(":")[0], console_port)
-        code = _supervise([broker_child, console_child], stop)
+        code = _supervise([broker_child, worker_child, beat_child, console_child], stop)
     except StartupFailed as exc:
         log.error("%s", exc)
         code = 1
@@ -277,6 +292,8 @@ def run_up(config: BrokerConfig, *, console_address: str, broker_args: Sequence[
         if broker_child is not None:
             broker = broker_child.proc
         _stop("console", console, CONSOLE_STOP_GRACE)
+        _stop("beat", beat_child.proc if beat_child else None, CELERY_STOP_GRACE)
+        _stop("worker", worker_child.proc if worker_child else None, CELERY_STOP_GRACE)
         _stop("broker", broker, BROKER_STOP_GRACE)
         stop.restore()
     return code

@@ -1,4 +1,6 @@
-"""The console's Celery app: Redis when ``REDIS_URL`` is set, else in-memory and eager.
+"""The console's Celery app: Redis when ``REDIS_URL`` is set, else kombu's filesystem
+transport under the data directory; a real worker either way (``headwater up`` runs one,
+and beat).
 
 Settings come from ``console.settings`` under the ``CELERY_`` prefix; tasks are found
 in each installed app's ``tasks`` module.

@@ -127,12 +127,34 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
-# Celery (console/celery.py reads the CELERY_* names). Without Redis, tasks run eagerly
-# in the calling process so the embedded default needs no worker.
-CELERY_BROKER_URL = REDIS_URL or "memory://"
-CELERY_RESULT_BACKEND = REDIS_URL or None
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
-CELERY_TASK_EAGER_PROPAGATES = True
+# Celery (console/celery.py reads the CELERY_* names): a real worker and beat, started by
+# `headwater up`. With Redis they use it; the embedded default needs no server: kombu's
+# filesystem transport queues messages as files under the data directory, and results
+# are files too. Never eager: a task runs in the worker, as in production.
+CELERY_DIR = DATA_DIR / "celery"
+for _folder in ("queue", "processed", "results"):
+    (CELERY_DIR / _folder).mkdir(parents=True, exist_ok=True)
+if REDIS_URL:
+    CELERY_BROKER_URL = REDIS_URL
+    CELERY_RESULT_BACKEND = REDIS_URL
+else:
+    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(CELERY_DIR / "queue"),
+        "data_folder_out": str(CELERY_DIR / "queue"),
+        "processed_folder": str(CELERY_DIR / "processed"),
+        "store_processed": False,
+    }
+    CELERY_RESULT_BACKEND = f"file://{CELERY_DIR / 'results'}"
+CELERY_TASK_ALWAYS_EAGER = False
+CELERY_BEAT_SCHEDULE_FILENAME = str(CELERY_DIR / "beat-schedule")
+CELERY_BEAT_SCHEDULE = {
+    "worker-heartbeat": {
+        "task": "console.tasks.worker_heartbeat",
+        "schedule": float(os.environ.get("HEADWATER_HEARTBEAT_SECONDS", "60")),
+    },
+}
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

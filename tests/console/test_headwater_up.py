@@ -36,7 +36,11 @@ class Up:
         self.console_port = free_port()
         self.log_path = root / "up.log"
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-        env.update(HEADWATER_DATA_DIR=str(root / "console"), PYTHONUNBUFFERED="1")
+        env.update(
+            HEADWATER_DATA_DIR=str(root / "console"),
+            PYTHONUNBUFFERED="1",
+            HEADWATER_HEARTBEAT_SECONDS="1",
+        )
         argv = [
             sys.executable, "-c", "import sys; from broker.cli import main; sys.exit(main())",
             "up",
@@ -221,3 +225,38 @@ def test_bootstrap_servers_is_the_first_advertised_listener() -> None:
     )
     assert bootstrap_servers(config) == "kafka.example:19092"
     assert bootstrap_servers(load_config(None, ["listeners=PLAINTEXT://:9093"])) == "127.0.0.1:9093"
+
+
+def test_headwater_up_runs_a_celery_worker_and_beat_without_redis(up: Up) -> None:
+    """Not eager: a task sent from another process is run by the worker that `up`
+    started, over kombu's filesystem transport, and beat's schedule reaches it."""
+    up.wait_ready()
+    wait_until(
+        lambda: "celery worker heartbeat (scheduled by beat)" in up.log(),
+        timeout=60,
+        what="beat to schedule the heartbeat and the worker to run it",
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(
+        HEADWATER_DATA_DIR=str(up.root / "console"), DJANGO_SETTINGS_MODULE="console.settings"
+    )
+    code = (
+        "import django; django.setup()\n"
+        "from console.tasks import ping\n"
+        "result = ping.delay()\n"
+        "print(result.get(timeout=30), result.status)\n"
+    )
+    answer = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+        timeout=60,
+    )  # fmt: skip
+    assert answer.stdout.split() == ["pong", "SUCCESS"], answer.stderr + up.log()
+    worker = up.child_pid("worker")
+    os.kill(worker, signal.SIGKILL)
+    wait_until(
+        lambda: "restarting worker (restart 1)" in up.log(),
+        timeout=30,
+        what="the supervisor to restart the worker",
+    )
+    up.proc.send_signal(signal.SIGTERM)
+    assert up.proc.wait(timeout=60) == 0, up.log()

@@ -26,8 +26,11 @@ def test_settings_embedded_default_uses_sqlite_in_data_dir_and_in_memory_layers(
     assert conf["DATABASES"]["default"]["ENGINE"] == "django.db.backends.sqlite3"
     assert Path(conf["DATABASES"]["default"]["NAME"]).parent == tmp_path
     assert conf["CHANNEL_LAYERS"]["default"]["BACKEND"] == "channels.layers.InMemoryChannelLayer"
-    assert conf["CELERY_BROKER_URL"] == "memory://"
-    assert conf["CELERY_TASK_ALWAYS_EAGER"] is True
+    assert conf["CELERY_BROKER_URL"] == "filesystem://"
+    queue = Path(conf["CELERY_BROKER_TRANSPORT_OPTIONS"]["data_folder_in"])
+    assert queue.is_dir() and queue.is_relative_to(tmp_path)
+    assert conf["CELERY_RESULT_BACKEND"].startswith(f"file://{tmp_path}")
+    assert conf["CELERY_TASK_ALWAYS_EAGER"] is False  # a real worker, never eager
     assert conf["HEADWATER_BOOTSTRAP_SERVERS"] == "127.0.0.1:9092"
     # the generated secret key is kept, so logins survive a restart
     again = load_settings(monkeypatch, HEADWATER_DATA_DIR=str(tmp_path))
@@ -52,6 +55,7 @@ def test_settings_with_database_and_redis_urls_use_postgres_and_redis(
     assert layer["BACKEND"] == "channels_redis.core.RedisChannelLayer"
     assert layer["CONFIG"]["hosts"] == ["redis://127.0.0.1:6380/1"]
     assert conf["CELERY_BROKER_URL"] == "redis://127.0.0.1:6380/1"
+    assert conf["CELERY_RESULT_BACKEND"] == "redis://127.0.0.1:6380/1"
     assert conf["CELERY_TASK_ALWAYS_EAGER"] is False
     assert conf["HEADWATER_BOOTSTRAP_SERVERS"] == "10.0.0.1:9092,10.0.0.2:9092"
 
@@ -59,5 +63,5 @@ def test_settings_with_database_and_redis_urls_use_postgres_and_redis(
 def test_celery_app_reads_django_settings() -> None:
     from console.celery import app
 
-    assert app.conf.broker_url == "memory://"
-    assert app.conf.task_always_eager is True
+    assert app.conf.broker_url == "filesystem://"
+    assert app.conf.task_always_eager is False
