@@ -274,14 +274,14 @@ def describe_acls() -> list[acls.AclBinding]:
             raise SecurityDisabled(NO_AUTHORIZER) from exc
         raise _translate(exc) from exc
     return [
-        acls.AclBinding(
-            acls.from_wire(acls.ResourceType, binding.restype.value),
+        acls.AclBinding.from_codes(
+            binding.restype.value,
             binding.name,
-            acls.from_wire(acls.PatternType, binding.resource_pattern_type.value),
+            binding.resource_pattern_type.value,
             binding.principal,
             binding.host,
-            acls.from_wire(acls.AclOperation, binding.operation.value),
-            acls.from_wire(acls.PermissionType, binding.permission_type.value),
+            binding.operation.value,
+            binding.permission_type.value,
         )
         for binding in described
     ]

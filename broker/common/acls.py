@@ -219,6 +219,29 @@ class AclBinding:
         }
 
     @classmethod
+    def from_codes(
+        cls,
+        resource_type: int,
+        resource_name: str,
+        pattern_type: int,
+        principal: str,
+        host: str,
+        operation: int,
+        permission_type: int,
+    ) -> AclBinding:
+        """A binding from the wire's numbers (a client library's enums' ``.value``, e.g.
+        confluent-kafka's DescribeAcls results)."""
+        return cls(
+            from_wire(ResourceType, resource_type),
+            resource_name,
+            from_wire(PatternType, pattern_type),
+            principal,
+            host,
+            from_wire(AclOperation, operation),
+            from_wire(PermissionType, permission_type),
+        )
+
+    @classmethod
     def from_json(cls, item: dict[str, str]) -> AclBinding:
         return cls(
             resource_type=ResourceType[item["resource_type"]],

@@ -101,14 +101,14 @@ def checker(admin: AdminClient) -> acls.Authorizer:
         )
     ).result(15)  # fmt: skip
     bindings = tuple(
-        acls.AclBinding(
-            acls.from_wire(acls.ResourceType, b.restype.value),
+        acls.AclBinding.from_codes(
+            b.restype.value,
             b.name,
-            acls.from_wire(acls.PatternType, b.resource_pattern_type.value),
+            b.resource_pattern_type.value,
             b.principal,
             b.host,
-            acls.from_wire(acls.AclOperation, b.operation.value),
-            acls.from_wire(acls.PermissionType, b.permission_type.value),
+            b.operation.value,
+            b.permission_type.value,
         )
         for b in described
     )
