@@ -9,9 +9,10 @@ transport under the data directory), then daphne serving ``console.asgi:applicat
 on the console address, with ``HEADWATER_BOOTSTRAP_SERVERS`` set to the broker's first
 advertised listener.
 
-Stopping: SIGINT (Ctrl-C) or SIGTERM stops the console first, then beat and the
-worker, then the broker, each
-with SIGTERM and a grace period before SIGKILL, and exits 0. A child that exits on
+Stopping: SIGINT (Ctrl-C) or SIGTERM stops the console, beat and the worker together
+(their shutdowns overlap; the Celery worker's warm shutdown is the longest, a few
+seconds), then the broker, each with SIGTERM and a grace period before SIGKILL, and
+exits 0. A child that exits on
 its own (a crash, a SIGKILL, the OOM killer) is restarted, as a service manager would:
 after 1 s, doubling with each restart up to 30 s, back to 1 s once a child has stayed
 up for a minute; every exit and restart is logged with the exit status. The other
@@ -93,20 +94,22 @@ def _spawn(name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen[
     return proc
 
 
-def _stop(name: str, proc: subprocess.Popen[bytes] | None, grace: float) -> int | None:
-    """SIGTERM, wait up to ``grace`` seconds, then SIGKILL; the exit code."""
-    if proc is None:
-        return None
-    if proc.poll() is None:
-        log.info("stopping %s (pid %d)", name, proc.pid)
-        proc.send_signal(signal.SIGTERM)
+def _stop(*children: tuple[str, subprocess.Popen[bytes] | None, float]) -> None:
+    """SIGTERM to every ``(name, process, grace)`` at once, wait for each up to its grace
+    (counted from the signal, so the waits overlap), then SIGKILL what is left."""
+    signalled: list[tuple[str, subprocess.Popen[bytes], float]] = []
+    for name, proc, grace in children:
+        if proc is not None and proc.poll() is None:
+            log.info("stopping %s (pid %d)", name, proc.pid)
+            proc.send_signal(signal.SIGTERM)
+            signalled.append((name, proc, time.monotonic() + grace))
+    for name, proc, deadline in signalled:
         try:
-            proc.wait(grace)
+            proc.wait(max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            log.warning("%s did not stop within %.0fs; killing it", name, grace)
+            log.warning("%s did not stop within its grace period; killing it", name)
             proc.kill()
             proc.wait()
-    return proc.returncode
 
 
 def _wait_listening(
@@ -291,9 +294,12 @@ def run_up(config: BrokerConfig, *, console_address: str, broker_args: Sequence[
             console = console_child.proc
         if broker_child is not None:
             broker = broker_child.proc
-        _stop("console", console, CONSOLE_STOP_GRACE)
-        _stop("beat", beat_child.proc if beat_child else None, CELERY_STOP_GRACE)
-        _stop("worker", worker_child.proc if worker_child else None, CELERY_STOP_GRACE)
-        _stop("broker", broker, BROKER_STOP_GRACE)
+        # The broker's clients first, together (their shutdowns overlap), then the broker.
+        _stop(
+            ("console", console, CONSOLE_STOP_GRACE),
+            ("beat", beat_child.proc if beat_child else None, CELERY_STOP_GRACE),
+            ("worker", worker_child.proc if worker_child else None, CELERY_STOP_GRACE),
+        )
+        _stop(("broker", broker, BROKER_STOP_GRACE))
         stop.restore()
     return code

@@ -232,9 +232,17 @@ def list_offsets(partitions: Iterable[tuple[str, int]]) -> dict[tuple[str, int],
     }
 
 
-def create_topic(*, name: str, num_partitions: int, replication_factor: int) -> None:
-    """CreateTopics for one topic; returns once the broker has created it."""
-    new_topic = NewTopic(name, num_partitions=num_partitions, replication_factor=replication_factor)
+def create_topic(
+    *, name: str, num_partitions: int, replication_factor: int, configs: dict[str, str]
+) -> None:
+    """CreateTopics for one topic (with its topic configs); returns once the broker has
+    created it."""
+    new_topic = NewTopic(
+        name,
+        num_partitions=num_partitions,
+        replication_factor=replication_factor,
+        config=configs,
+    )
     futures = _client().create_topics(
         [new_topic], operation_timeout=_timeout(), request_timeout=_timeout()
     )

@@ -10,24 +10,36 @@ broker has confirmed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.core.exceptions import ValidationError
 
 from broker.common.limits import INT16_MAX, MAX_PARTITIONS_PER_REQUEST
 from console import broker_admin, events
 from console.topic_names import is_internal, validate_no_collision, validate_topic_name
 
+DEFAULT_REPLICATION_FACTOR = -1  # CreateTopics: the broker's default.replication.factor
+
 
 def _field_error(field: str, message: str, code: str) -> ValidationError:
     return ValidationError({field: ValidationError(message, code=code)})
 
 
-def topic_create(*, name: str, partitions: int, replication_factor: int = 1) -> None:
-    """Create topic ``name`` with ``partitions`` partitions.
+def topic_create(
+    *,
+    name: str,
+    partitions: int,
+    replication_factor: int = DEFAULT_REPLICATION_FACTOR,
+    configs: Mapping[str, str] | None = None,
+) -> None:
+    """Create topic ``name`` with ``partitions`` partitions and topic ``configs``.
 
     Refused before any request: an illegal name, a partition count outside 1 to
-    Kafka's per-request cap, a replication factor outside 1 to INT16, and a name that
+    Kafka's per-request cap, a replication factor outside 1 to INT16 (-1 is the
+    broker's default), and a name that
     collides with an existing topic (Kafka's '.'/'_' rule, checked against Metadata).
-    The broker may still refuse (its own limits, a race): its answer propagates.
+    The broker may still refuse (its own limits, a config value its catalog does not
+    accept, a race): its answer propagates, and nothing is created.
     """
     try:
         validate_topic_name(name)
@@ -42,10 +54,14 @@ def topic_create(*, name: str, partitions: int, replication_factor: int = 1) -> 
             f"request (this asks for {partitions}).",
             "max_value",
         )
-    if not 1 <= replication_factor <= INT16_MAX:
+    if (
+        replication_factor != DEFAULT_REPLICATION_FACTOR
+        and not 1 <= replication_factor <= INT16_MAX
+    ):
         raise _field_error(
             "replication_factor",
-            f"The replication factor must be from 1 to {INT16_MAX}.",
+            f"The replication factor must be from 1 to {INT16_MAX} (or -1 for the "
+            "cluster's default).",
             "replication",
         )
     try:
@@ -53,7 +69,10 @@ def topic_create(*, name: str, partitions: int, replication_factor: int = 1) -> 
     except ValidationError as exc:
         raise ValidationError({"name": exc}) from exc
     broker_admin.create_topic(
-        name=name, num_partitions=partitions, replication_factor=replication_factor
+        name=name,
+        num_partitions=partitions,
+        replication_factor=replication_factor,
+        configs=dict(configs or {}),
     )
 
 

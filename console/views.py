@@ -39,7 +39,12 @@ def topic_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         name = form.cleaned_data["name"]
         try:
-            services.topic_create(name=name, partitions=form.cleaned_data["partitions"])
+            services.topic_create(
+                name=name,
+                partitions=form.cleaned_data["partitions"],
+                replication_factor=form.cleaned_data["replication_factor"],
+                configs=form.cleaned_data["configs"],
+            )
         except ValidationError as exc:
             form.add_error(None, exc)  # keyed by field: shown where the user typed
         except BrokerUnavailable as exc:

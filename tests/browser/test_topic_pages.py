@@ -94,6 +94,29 @@ def test_bad_partition_counts_get_a_message_by_the_field(
     expect(page.locator("table.topics")).not_to_contain_text(name)
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("replication_factor", "40000", "At most 32767 replicas"),
+        ("configs", "retention.ms=abc", "Not a number of type LONG"),
+    ],
+    ids=["replication-int16-overflow", "config-not-a-long"],
+)
+def test_bad_replication_factor_and_configs_get_a_message_by_the_field(
+    context: BrowserContext, console: ConsoleServer, field: str, value: str, message: str
+) -> None:
+    page = context.new_page()
+    name = unique_topic("form")
+    page.goto(f"{console.url}/topics/")
+    page.fill("#id_name", name)
+    page.fill(f"#id_{field}", value)
+    page.click("form.inline-form button[type=submit]")
+    expect(page.locator(f".field-{field} .field-error")).to_contain_text(message)
+    expect(page.locator(f"#id_{field}")).to_have_value(value)
+    expect(page.locator("table.topics")).not_to_contain_text(name)
+    assert_no_horizontal_scroll(page)
+
+
 def test_a_300_character_name_is_told_too_long_not_cut(
     context: BrowserContext, console: ConsoleServer
 ) -> None:

@@ -18,7 +18,16 @@ def no_broker_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 @pytest.mark.parametrize(
     ("name", "partitions", "replication_factor"),
-    [("bad name", 1, 1), ("ok", 0, 1), ("ok", -1, 1), ("ok", 1, 0), ("..", 1, 1)],
+    [
+        ("bad name", 1, 1),
+        ("ok", 0, 1),
+        ("ok", -1, 1),
+        ("ok", 10_001, 1),
+        ("ok", 1, 0),
+        ("ok", 1, -2),
+        ("ok", 1, 40_000),
+        ("..", 1, 1),
+    ],
 )
 def test_topic_create_rejects_bad_values_without_calling_the_broker(
     no_broker_calls: list[str], name: str, partitions: int, replication_factor: int

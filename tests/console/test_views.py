@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from confluent_kafka.admin import AdminClient
+from confluent_kafka.admin import AdminClient, ConfigResource
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
@@ -114,6 +114,82 @@ def test_topic_create_with_bad_value_shows_message(
     assert response.status_code == 200
     assert message in response.content.decode()
     assert cluster_topics(cluster.bootstrap) == before
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"replication_factor": "40000"}, "At most 32767 replicas"),
+        ({"replication_factor": "0"}, "at least one replica"),
+        ({"replication_factor": "-1"}, "at least one replica"),
+        ({"replication_factor": "two"}, "Not a replication factor: enter a whole number"),
+        # One broker: the broker's own refusal, by the field.
+        ({"replication_factor": "3"}, "INVALID_REPLICATION_FACTOR"),
+        # The broker's config catalog types the values, with Kafka's messages.
+        ({"configs": "retention.ms=abc"}, "Not a number of type LONG"),
+        ({"configs": "segment.bytes=2147483648"}, "segment.bytes"),
+        ({"configs": "no.such.config=1"}, "INVALID_CONFIG"),
+        ({"configs": "retention.ms"}, "Line 1: expected name=value"),
+        ({"configs": "retention.ms=1\nretention.ms=2"}, "Line 2: retention.ms is set twice."),
+    ],
+    ids=[
+        "rf-int16-overflow",
+        "rf-zero",
+        "rf-negative",
+        "rf-nan",
+        "rf-more-than-brokers",
+        "config-not-a-long",
+        "config-int32-overflow",
+        "config-unknown",
+        "config-no-equals",
+        "config-twice",
+    ],
+)
+def test_topic_create_with_bad_replication_or_config_shows_message_by_the_field(
+    operator_client: Client, cluster: BrokerProcess, fields: dict[str, str], message: str
+) -> None:
+    name = unique_topic("fields")
+    data = {"name": name, "partitions": "1", **fields}
+    response = operator_client.post(reverse("topic-list"), data)
+    assert response.status_code == 200
+    field = next(iter(fields))
+    errors = response.context["form"].errors
+    assert field in errors, errors
+    assert message in " ".join(errors[field])
+    assert name not in cluster_topics(cluster.bootstrap)
+
+
+def test_topic_create_refused_by_the_broker_partition_limit_shows_its_message(
+    operator_client: Client, cluster: BrokerProcess
+) -> None:
+    name = unique_topic("limit")
+    # Under the request cap (10,000), over max.broker.partitions (5,000): the broker's
+    # POLICY_VIOLATION, shown on the form; nothing is created.
+    response = operator_client.post(reverse("topic-list"), {"name": name, "partitions": "6000"})
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "POLICY_VIOLATION" in content
+    assert "max.broker.partitions" in content
+    assert name not in cluster_topics(cluster.bootstrap)
+
+
+def test_topic_create_with_configs_and_replication_factor_applies_them(
+    operator_client: Client, cluster: BrokerProcess
+) -> None:
+    name = unique_topic("configs")
+    data = {
+        "name": name,
+        "partitions": "2",
+        "replication_factor": "1",
+        "configs": "retention.ms=86400000\n\ncleanup.policy = compact\n",
+    }
+    response = operator_client.post(reverse("topic-list"), data)
+    assert response.status_code == 302
+    resource = ConfigResource("topic", name)
+    admin = AdminClient({"bootstrap.servers": cluster.bootstrap})
+    described = admin.describe_configs([resource])[resource].result(timeout=10)
+    assert described["retention.ms"].value == "86400000"
+    assert described["cleanup.policy"].value == "compact"
 
 
 def test_topic_create_of_existing_topic_shows_message(
