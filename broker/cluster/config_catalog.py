@@ -193,6 +193,9 @@ BROKER_CONFIGS = definitions(
         "holds, over all topics (KIP-578); CreateTopics, CreatePartitions and topic "
         "auto-creation beyond it are refused with POLICY_VIOLATION and create nothing.",
         at_least(1)),
+    ConfigDef("max.partitions", T.INT, 2_147_483_647, "The most partitions the whole "
+        "cluster holds, over all topics and brokers (KIP-578); checked and refused like "
+        "max.broker.partitions. On one broker the lower of the two applies.", at_least(1)),
     ConfigDef("log.open.files.max", T.INT, -1, "The most log files (segments and their "
         "indexes) held open at once; idle ones are closed, least recently used first, and "
         "reopened when used, so the partitions a broker holds are not bounded by its "

@@ -22,12 +22,19 @@ EXCESSIVE_PARTITIONS_MESSAGE = "Excessively large number of partitions per reque
 
 
 def check_partitions_to_add(
-    *, adding: int, held: int, max_broker_partitions: int, in_request: int = 0
+    *,
+    adding: int,
+    held: int,
+    max_broker_partitions: int,
+    in_request: int = 0,
+    cluster_held: int | None = None,
+    max_partitions: int = INT32_MAX,
 ) -> None:
     """Raise POLICY_VIOLATION unless a broker holding ``held`` partitions may add
     ``adding`` more, after ``in_request`` partitions that earlier topics of the same
     request added: Kafka's cap of :data:`MAX_PARTITIONS_PER_REQUEST` per request, then
-    the broker's own ``max.broker.partitions`` (KIP-578's name).
+    the broker's own ``max.broker.partitions``, then the cluster's ``max.partitions``
+    over ``cluster_held`` partitions (default ``held``: one broker); both KIP-578's names.
 
     Both are checked before anything is created, so a refused topic leaves nothing.
     """
@@ -43,4 +50,11 @@ def check_partitions_to_add(
             f"Cannot add {adding:,} partition(s): the broker holds {held:,} and "
             f"max.broker.partitions allows {max_broker_partitions:,} "
             f"({max(max_broker_partitions - held, 0):,} more).",
+        )
+    total = held if cluster_held is None else cluster_held
+    if total + adding > max_partitions:
+        raise BrokerError(
+            ErrorCode.policy_violation,
+            f"Cannot add {adding:,} partition(s): the cluster holds {total:,} and "
+            f"max.partitions allows {max_partitions:,} ({max(max_partitions - total, 0):,} more).",
         )

@@ -258,12 +258,14 @@ class BrokerState:
         self, adding: int, *, in_request: int = 0, pending: int = 0
     ) -> None:
         """POLICY_VIOLATION unless ``adding`` partitions fit the per-request cap and
-        ``max.broker.partitions`` (``pending``: validated in this request, not created)."""
+        ``max.broker.partitions`` and ``max.partitions`` (on one broker the cluster holds
+        what the broker holds; ``pending``: validated in this request, not created)."""
         check_partitions_to_add(
             adding=adding,
             in_request=in_request,
             held=self.partition_count() + pending,
             max_broker_partitions=int(self.configs.layers.value("max.broker.partitions")),  # type: ignore[call-overload]
+            max_partitions=int(self.configs.layers.value("max.partitions")),  # type: ignore[call-overload]
         )
 
     def delete_topic(self, name: str) -> TopicRecord:

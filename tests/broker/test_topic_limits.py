@@ -252,3 +252,22 @@ def test_internal_topics_cannot_be_deleted(shared_broker: BrokerProcess, library
     if library == "kafka-python":
         assert "is a Kafka internal topic and is not allowed to be deleted" in (message or "")
     assert topics(shared_broker.bootstrap)["__consumer_offsets"] == before
+
+
+def test_max_partitions_caps_the_cluster_below_max_broker_partitions(tmp_path: Path) -> None:
+    """KIP-578's cluster-wide ``max.partitions``: on one broker the lower limit applies."""
+    proc = BrokerProcess(
+        tmp_path / "broker",
+        overrides={"max.broker.partitions": "100", "max.partitions": "50"},
+    )
+    proc.start()
+    try:
+        assert CREATE["confluent-kafka"](proc.bootstrap, "first", 30) == (0, None)
+        code, message = CREATE["kafka-python"](proc.bootstrap, "second", 21)
+        assert code == ErrorCode.policy_violation
+        assert "the cluster holds 30 and max.partitions allows 50 (20 more)" in (message or "")
+        assert CREATE["confluent-kafka"](proc.bootstrap, "third", 20) == (0, None)
+        assert topics(proc.bootstrap) == {"first": 30, "third": 20}
+        assert len(partition_dirs(proc)) == 50
+    finally:
+        proc.stop()
