@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, TopicPartition
+from confluent_kafka.admin import AclBinding as KafkaAclBinding
 from confluent_kafka.admin import (
     AclBindingFilter,
     AclOperation,
@@ -31,10 +32,15 @@ from confluent_kafka.admin import (
     OffsetSpec,
     ResourcePatternType,
     ResourceType,
+    ScramCredentialInfo,
+    ScramMechanism,
+    UserScramCredentialDeletion,
+    UserScramCredentialUpsertion,
 )
 from django.conf import settings
 
 from broker.common import acls
+from console import client_quotas
 
 _KAFKA_LOG = logging.getLogger("headwater.kafka")
 
@@ -124,15 +130,23 @@ def _timeout() -> float:
     return float(settings.HEADWATER_ADMIN_TIMEOUT)
 
 
-@functools.lru_cache(maxsize=8)
-def _admin_client(bootstrap_servers: str) -> AdminClient:
-    """One long-lived client per cluster address (librdkafka handles are thread-safe).
+def client_config() -> dict[str, str]:
+    """librdkafka properties for the console's clients (admin, live tail): the cluster
+    address plus its login (``HEADWATER_KAFKA_CLIENT_CONFIG``: SASL/TLS settings)."""
+    return {
+        **settings.HEADWATER_KAFKA_CLIENT_CONFIG,
+        "bootstrap.servers": _bootstrap_servers(),
+    }
 
-    A short reconnect backoff lets the console notice a restarted broker quickly.
-    """
+
+@functools.lru_cache(maxsize=8)
+def _admin_client(config: tuple[tuple[str, str], ...]) -> AdminClient:
+    """One long-lived client per cluster address and login (librdkafka handles are
+    thread-safe). A short reconnect backoff lets the console notice a restarted broker
+    quickly."""
     return AdminClient(
         {
-            "bootstrap.servers": bootstrap_servers,
+            **dict(config),
             "client.id": "headwater-console",
             "reconnect.backoff.max.ms": 1000,
             "logger": _KAFKA_LOG,
@@ -141,7 +155,7 @@ def _admin_client(bootstrap_servers: str) -> AdminClient:
 
 
 def _client() -> AdminClient:
-    return _admin_client(_bootstrap_servers())
+    return _admin_client(tuple(sorted(client_config().items())))
 
 
 def _translate(exc: KafkaException, *, topic: str | None = None) -> BrokerAdminError:
@@ -353,3 +367,191 @@ def describe_scram_users() -> list[ScramUser]:
         ),
         key=lambda user: user.name,
     )
+
+
+class RequestRejected(BrokerAdminError):
+    """The broker refused a request (not a topic one); ``error_name`` is Kafka's."""
+
+    def __init__(self, message: str, *, error_name: str = "") -> None:
+        super().__init__(message)
+        self.error_name = error_name
+
+
+def _rejected(exc: KafkaException, subject: str) -> BrokerAdminError:
+    translated = _translate(exc)
+    if isinstance(translated, BrokerUnavailable):
+        return translated
+    error = exc.args[0] if exc.args and isinstance(exc.args[0], KafkaError) else None
+    name = error.name() if error is not None else ""
+    text = error.str() if error is not None else str(exc)
+    return RequestRejected(f"{subject}: {name}: {text}", error_name=name)
+
+
+def _to_kafka(binding: acls.AclBinding) -> KafkaAclBinding:
+    return KafkaAclBinding(
+        ResourceType(int(binding.resource_type)),
+        binding.resource_name,
+        ResourcePatternType(int(binding.pattern_type)),
+        binding.principal,
+        binding.host,
+        AclOperation(int(binding.operation)),
+        AclPermissionType(int(binding.permission_type)),
+    )
+
+
+def _exact_filter(binding: acls.AclBinding) -> AclBindingFilter:
+    return AclBindingFilter(
+        ResourceType(int(binding.resource_type)),
+        binding.resource_name,
+        ResourcePatternType(int(binding.pattern_type)),
+        binding.principal,
+        binding.host,
+        AclOperation(int(binding.operation)),
+        AclPermissionType(int(binding.permission_type)),
+    )
+
+
+def create_acls(bindings: Iterable[acls.AclBinding]) -> dict[acls.AclBinding, str]:
+    """CreateAcls for ``bindings`` in one request; the ones refused, with the reason."""
+    wanted = list(bindings)
+    if not wanted:
+        return {}
+    kafka_bindings = {_to_kafka(b): b for b in wanted}
+    futures = _client().create_acls(list(kafka_bindings), request_timeout=_timeout())
+    refused: dict[acls.AclBinding, str] = {}
+    for kafka_binding, future in futures.items():
+        try:
+            future.result()
+        except KafkaException as exc:
+            error = _rejected(exc, "CreateAcls")
+            if isinstance(error, BrokerUnavailable):
+                raise error from exc
+            refused[kafka_bindings[kafka_binding]] = str(error)
+    return refused
+
+
+def delete_acls(bindings: Iterable[acls.AclBinding]) -> None:
+    """DeleteAcls with one exact filter per binding (absent ones are no error)."""
+    filters = [_exact_filter(b) for b in bindings]
+    if not filters:
+        return
+    futures = _client().delete_acls(filters, request_timeout=_timeout())
+    for future in futures.values():
+        try:
+            future.result()
+        except KafkaException as exc:
+            raise _rejected(exc, "DeleteAcls") from exc
+
+
+SCRAM_MECHANISMS = {
+    "SCRAM-SHA-256": ScramMechanism.SCRAM_SHA_256,
+    "SCRAM-SHA-512": ScramMechanism.SCRAM_SHA_512,
+}
+
+
+def upsert_scram_credential(*, user: str, mechanism: str, iterations: int, password: str) -> None:
+    """AlterUserScramCredentials: set ``user``'s credential for ``mechanism``. The
+    client salts and hashes ``password``; only the salted credential crosses the wire.
+    The password is never logged or kept."""
+    info = ScramCredentialInfo(SCRAM_MECHANISMS[mechanism], iterations)
+    upsertion = UserScramCredentialUpsertion(user, info, password.encode())
+    futures = _client().alter_user_scram_credentials([upsertion], request_timeout=_timeout())
+    try:
+        futures[user].result()
+    except KafkaException as exc:
+        raise _rejected(exc, f"SCRAM user {user}") from exc
+
+
+def delete_scram_user(*, user: str, mechanisms: Iterable[str]) -> None:
+    """AlterUserScramCredentials deletions, one request per mechanism (Kafka refuses a
+    user twice in one request); a credential already gone is no error."""
+    for mechanism in mechanisms:
+        deletion = UserScramCredentialDeletion(user, SCRAM_MECHANISMS[mechanism])
+        futures = _client().alter_user_scram_credentials([deletion], request_timeout=_timeout())
+        try:
+            futures[user].result()
+        except KafkaException as exc:
+            error = exc.args[0] if exc.args and isinstance(exc.args[0], KafkaError) else None
+            if error is not None and error.code() == KafkaError.RESOURCE_NOT_FOUND:
+                continue
+            raise _rejected(exc, f"SCRAM user {user}") from exc
+
+
+def _quota_call(call: Any, *args: Any) -> Any:
+    try:
+        return call(*args)
+    except client_quotas.QuotaRequestFailed as exc:
+        if exc.unreachable:
+            raise BrokerUnavailable(
+                f"cannot reach the Kafka cluster at {_bootstrap_servers()}: {exc}"
+            ) from exc
+        raise RequestRejected(f"client quotas: {exc}") from exc
+
+
+def describe_user_quotas() -> dict[str, dict[str, float]]:
+    """DescribeClientQuotas: the quotas of every named user entity, by user."""
+    return _quota_call(client_quotas.describe_user_quotas)
+
+
+def alter_user_quotas(changes: dict[str, dict[str, float | None]]) -> dict[str, str]:
+    """AlterClientQuotas: set (number) or remove (None) keys per user; refusals by user."""
+    return _quota_call(client_quotas.alter_user_quotas, changes)
+
+
+def list_group_ids() -> list[str]:
+    """ListGroups: every consumer group id on the cluster."""
+    try:
+        listing = _client().list_consumer_groups(request_timeout=_timeout()).result()
+    except KafkaException as exc:
+        raise _translate(exc) from exc
+    return sorted(group.group_id for group in listing.valid)
+
+
+def delete_groups(group_ids: Iterable[str]) -> dict[str, str]:
+    """DeleteGroups; the groups that could not be deleted, with the reason (a group with
+    members is NON_EMPTY_GROUP). An unknown group counts as deleted."""
+    wanted = list(group_ids)
+    if not wanted:
+        return {}
+    futures = _client().delete_consumer_groups(wanted, request_timeout=_timeout())
+    refused = {}
+    for group_id, future in futures.items():
+        try:
+            future.result()
+        except KafkaException as exc:
+            error = exc.args[0] if exc.args and isinstance(exc.args[0], KafkaError) else None
+            if error is not None and error.code() == KafkaError.GROUP_ID_NOT_FOUND:
+                continue
+            translated = _rejected(exc, f"group {group_id}")
+            if isinstance(translated, BrokerUnavailable):
+                raise translated from exc
+            refused[group_id] = str(translated)
+    return refused
+
+
+def topics_with_prefix(prefix: str) -> dict[str, TopicMetadata]:
+    """The topics whose names start with ``prefix`` (from Metadata for all topics)."""
+    return {name: t for name, t in describe_topics().items() if name.startswith(prefix)}
+
+
+def delete_topics(names: Iterable[str]) -> dict[str, str]:
+    """DeleteTopics for ``names`` in one request; the refused ones, with the reason. A
+    topic already gone counts as deleted."""
+    wanted = list(names)
+    if not wanted:
+        return {}
+    futures = _client().delete_topics(
+        wanted, operation_timeout=_timeout(), request_timeout=_timeout()
+    )
+    refused = {}
+    for name, future in futures.items():
+        try:
+            future.result()
+        except KafkaException as exc:
+            translated = _translate(exc, topic=name)
+            if isinstance(translated, UnknownTopic):
+                continue
+            if isinstance(translated, BrokerUnavailable):
+                raise translated from exc
+            refused[name] = str(translated)
+    return refused

@@ -26,6 +26,37 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 REDIS_URL = os.environ.get("REDIS_URL", "")
 
 HEADWATER_BOOTSTRAP_SERVERS = os.environ.get("HEADWATER_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+# How the console logs in to the cluster (its admin client, the reconciler, the live tail):
+# librdkafka properties (security.protocol, sasl.mechanism, sasl.username, sasl.password)
+# from HEADWATER_KAFKA_CREDENTIALS, else <data>/console-credentials.properties when it
+# exists (`headwater up` writes it, mode 0600, on first run). Never logged.
+HEADWATER_KAFKA_CREDENTIALS = os.environ.get("HEADWATER_KAFKA_CREDENTIALS") or str(
+    DATA_DIR / "console-credentials.properties"
+)
+
+
+def _client_properties(path: str) -> dict[str, str]:
+    try:
+        text = Path(path).read_text()
+    except FileNotFoundError:
+        return {}
+    props = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith(("#", "!")) and "=" in line:
+            key, _, value = line.partition("=")
+            props[key.strip()] = value.strip()
+    return props
+
+
+HEADWATER_KAFKA_CLIENT_CONFIG = _client_properties(HEADWATER_KAFKA_CREDENTIALS)
+# Headwater's broker reads each service account's plan limits from client-quota keys
+# (docs/console.md, "Plan limits on the broker"); Apache Kafka refuses those keys, so
+# against another cluster set this off and only the console's own checks hold.
+HEADWATER_PLAN_POLICY_ON_BROKER = os.environ.get("HEADWATER_PLAN_POLICY_ON_BROKER", "1") != "0"
+# Seconds between periodic reconciles of every tenant (Celery beat).
+HEADWATER_RECONCILE_SECONDS = float(os.environ.get("HEADWATER_RECONCILE_SECONDS", "30"))
+
 # Seconds an admin request (Metadata, CreateTopics, ListOffsets...) may take before the
 # console reports the cluster as unreachable.
 HEADWATER_ADMIN_TIMEOUT = float(os.environ.get("HEADWATER_ADMIN_TIMEOUT", "5"))
@@ -149,6 +180,10 @@ else:
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(CELERY_DIR / "beat-schedule")
 CELERY_BEAT_SCHEDULE = {
+    "reconcile-all-tenants": {
+        "task": "console.tasks.reconcile_all",
+        "schedule": HEADWATER_RECONCILE_SECONDS,
+    },
     "worker-heartbeat": {
         "task": "console.tasks.worker_heartbeat",
         "schedule": float(os.environ.get("HEADWATER_HEARTBEAT_SECONDS", "60")),
