@@ -54,9 +54,7 @@ _VIEW = frozenset(
         Action.PLAN_VIEW,
     }
 )
-_DEVELOP = frozenset(
-    {Action.TOPIC_MANAGE, Action.GROUP_MANAGE, Action.MESSAGE_PRODUCE}
-)
+_DEVELOP = frozenset({Action.TOPIC_MANAGE, Action.GROUP_MANAGE, Action.MESSAGE_PRODUCE})
 _ADMINISTER = frozenset(
     {
         Action.MEMBER_MANAGE,

@@ -65,3 +65,23 @@ def postgres_url() -> Iterator[str]:
 def redis_url() -> Iterator[str]:
     """``redis://127.0.0.1:PORT/0`` of a private, non-persistent redis-server for this run."""
     yield from _serving(RedisServer())
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings_tox_suffix(postgres_url: str) -> None:
+    """pytest-django's database tests run on the session's real PostgreSQL, as the
+    console does in production (``DATABASE_URL``), not on SQLite. This is the first of
+    pytest-django's settings hooks, so its xdist suffix still applies after it."""
+    import dj_database_url
+    from asgiref.local import Local
+    from django.conf import settings
+    from django.db import connections
+
+    default = settings.DATABASES["default"]
+    default.clear()
+    default.update(dj_database_url.parse(postgres_url, conn_max_age=0))
+    # Django configured its connections from SQLite at start-up: configure them again.
+    connections.close_all()
+    connections.__dict__.pop("settings", None)
+    connections._settings = None
+    connections._connections = Local(connections.thread_critical)

@@ -33,9 +33,15 @@ from console.services.tenants import (
     tenant_create,
     tenant_delete,
 )
-from console.services.topics import internal_topic_message, topic_create, topic_delete
+from console.services.topics import (
+    DEFAULT_REPLICATION_FACTOR,
+    internal_topic_message,
+    topic_create,
+    topic_delete,
+)
 
 __all__ = [
+    "DEFAULT_REPLICATION_FACTOR",
     "PRESETS",
     "Credential",
     "TenantCreated",

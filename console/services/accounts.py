@@ -81,8 +81,7 @@ def _write_credential_on_commit(account: ServiceAccount, credential: Credential)
             )
         except broker_admin.BrokerAdminError as exc:
             message = (
-                f"the cluster did not take the credential ({exc}); rotate the secret to "
-                "try again"
+                f"the cluster did not take the credential ({exc}); rotate the secret to try again"
             )
             ServiceAccount.objects.filter(pk=account.pk).update(
                 credential_set=False,
@@ -124,7 +123,9 @@ def create_account(
                 tenant=tenant, name=name, description=description, mechanism=mechanism
             )
     except IntegrityError as exc:  # a concurrent create of the same name
-        raise field_error("name", f"The service account {tenant.slug}-{name} exists.", "exists") from exc
+        raise field_error(
+            "name", f"The service account {tenant.slug}-{name} exists.", "exists"
+        ) from exc
     credential = Credential(
         username=account.username,
         password=secrets.token_urlsafe(SECRET_BYTES),

@@ -147,7 +147,9 @@ def _user(username: str) -> Any:
 
 def _role(role: str) -> str:
     if role not in Role.values:
-        raise field_error("role", f"Unknown role {role!r}: one of {', '.join(Role.values)}.", "role")
+        raise field_error(
+            "role", f"Unknown role {role!r}: one of {', '.join(Role.values)}.", "role"
+        )
     return role
 
 

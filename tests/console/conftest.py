@@ -15,7 +15,9 @@ from tests.support.net import free_port
 
 @pytest.fixture
 def operator(db: None) -> User:
-    return User.objects.create_user("operator", password="correct horse battery staple")
+    return User.objects.create_user(
+        "operator", password="correct horse battery staple", is_staff=True
+    )
 
 
 @pytest.fixture

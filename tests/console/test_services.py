@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 
 from console import broker_admin, services
@@ -30,25 +31,32 @@ def no_broker_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     ],
 )
 def test_topic_create_rejects_bad_values_without_calling_the_broker(
-    no_broker_calls: list[str], name: str, partitions: int, replication_factor: int
+    no_broker_calls: list[str],
+    operator: User,
+    name: str,
+    partitions: int,
+    replication_factor: int,
 ) -> None:
     with pytest.raises(ValidationError):
         services.topic_create(
-            name=name, partitions=partitions, replication_factor=replication_factor
+            actor=operator,
+            name=name,
+            partitions=partitions,
+            replication_factor=replication_factor,
         )
     assert no_broker_calls == []
 
 
 def test_topic_delete_rejects_illegal_name_without_calling_the_broker(
-    no_broker_calls: list[str],
+    no_broker_calls: list[str], operator: User
 ) -> None:
     with pytest.raises(ValidationError):
-        services.topic_delete(name="a/b")
+        services.topic_delete(actor=operator, name="a/b")
     assert no_broker_calls == []
 
 
 def test_topic_delete_publishes_topic_deleted_to_the_topics_group(
-    no_broker_calls: list[str],
+    no_broker_calls: list[str], operator: User
 ) -> None:
     from asgiref.sync import async_to_sync
     from channels.layers import get_channel_layer
@@ -58,7 +66,7 @@ def test_topic_delete_publishes_topic_deleted_to_the_topics_group(
     layer = get_channel_layer()
     channel = async_to_sync(layer.new_channel)()
     async_to_sync(layer.group_add)(topic_group_name("gone"), channel)
-    services.topic_delete(name="gone")
+    services.topic_delete(actor=operator, name="gone")
     assert no_broker_calls == ["delete"]
     assert async_to_sync(layer.receive)(channel) == {"type": "topic.deleted", "topic": "gone"}
 

@@ -255,13 +255,13 @@ def test_internal_topics_offer_no_delete_and_refuse_it(
     assert "__consumer_offsets" in cluster_topics(cluster.bootstrap)
 
 
-def test_topic_delete_service_refuses_internal_topics() -> None:
+def test_topic_delete_service_refuses_internal_topics(operator: User) -> None:
     from django.core.exceptions import ValidationError
 
     from console import services
 
     with pytest.raises(ValidationError, match="internal topic"):
-        services.topic_delete(name="__consumer_offsets")
+        services.topic_delete(actor=operator, name="__consumer_offsets")
 
 
 def test_a_name_colliding_with_an_existing_topic_is_refused_by_the_form(

@@ -9,22 +9,19 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.staticfiles import finders
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods
 
 from console import selectors, services
 from console.broker_admin import (
     BrokerAdminError,
     BrokerUnavailable,
-    SecurityDisabled,
     TopicRequestRejected,
     UnknownTopic,
 )
-from console.forms import PermissionCheckForm, TopicCreateForm, TopicDeleteForm
+from console.forms import TopicCreateForm, TopicDeleteForm
 
 _UNAVAILABLE = 503
 _REFUSED = 403
@@ -40,6 +37,7 @@ def topic_list(request: HttpRequest) -> HttpResponse:
         name = form.cleaned_data["name"]
         try:
             services.topic_create(
+                actor=request.user,
                 name=name,
                 partitions=form.cleaned_data["partitions"],
                 replication_factor=form.cleaned_data["replication_factor"],
@@ -110,7 +108,7 @@ def topic_delete(request: HttpRequest, name: str) -> HttpResponse:
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            services.topic_delete(name=name)
+            services.topic_delete(actor=request.user, name=name)
         except ValidationError as exc:
             form.add_error(None, exc)
         except UnknownTopic:  # deleted by someone else since the page was read
@@ -126,54 +124,3 @@ def topic_delete(request: HttpRequest, name: str) -> HttpResponse:
             return redirect("topic-list")
     context = {"name": name, "topic": topic, "form": form}
     return render(request, template, context, status=status)
-
-
-@require_http_methods(["GET", "HEAD"])
-@cache_control(max_age=86400, public=True)
-def favicon(request: HttpRequest) -> FileResponse:
-    """``/favicon.ico``, which browsers and tools ask for whatever the page links."""
-    path = finders.find("headwater/favicon.ico")
-    if path is None:
-        raise Http404("no favicon")
-    return FileResponse(open(path, "rb"), content_type="image/x-icon")
-
-
-@login_required
-@require_http_methods(["GET"])
-def acl_list(request: HttpRequest) -> HttpResponse:
-    """Operators: every ACL on the cluster, and the effective-permission checker (the
-    question is a GET form, so an answer has a URL one can share)."""
-    form = PermissionCheckForm(request.GET or None)
-    context: dict[str, object] = {"form": form, "acls": None}
-    status = 200
-    try:
-        context["acls"] = selectors.acl_list(actor=request.user)
-        if form.is_valid():
-            context["decision"] = selectors.permission_check(
-                actor=request.user,
-                **form.question(),  # type: ignore[arg-type]
-            )
-    except SecurityDisabled as exc:
-        context["security_disabled"] = str(exc)
-    except BrokerUnavailable as exc:
-        context["cluster_error"] = str(exc)
-        status = _UNAVAILABLE
-    except BrokerAdminError as exc:
-        context["cluster_error"] = str(exc)
-    return render(request, "console/acl_list.html", context, status=status)
-
-
-@login_required
-@require_http_methods(["GET"])
-def scram_user_list(request: HttpRequest) -> HttpResponse:
-    """Operators: the cluster's SCRAM users with their mechanisms and iterations."""
-    context: dict[str, object] = {"users": None}
-    status = 200
-    try:
-        context["users"] = selectors.scram_user_list(actor=request.user)
-    except BrokerUnavailable as exc:
-        context["cluster_error"] = str(exc)
-        status = _UNAVAILABLE
-    except BrokerAdminError as exc:
-        context["cluster_error"] = str(exc)
-    return render(request, "console/scram_user_list.html", context, status=status)
