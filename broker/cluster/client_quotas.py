@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from broker.cluster.quotas import QuotaEntity, entity
+from broker.common.plan_limits import LIMIT_QUOTA_KEYS
 from broker.errors import BrokerError, ErrorCode
 
 USER = "user"
@@ -38,6 +39,9 @@ QUOTA_KEY_TYPES = {
     "controller_mutation_rate": "DOUBLE",
 }
 IP_QUOTA_KEY_TYPES = {"connection_creation_rate": "INT"}
+# Headwater's plan limits (broker.common.plan_limits): LONGs >= 0 on a user entity only,
+# read by the plan policy, never by the quota manager.
+PLAN_KEY_TYPES = {key: "LONG" for key in LIMIT_QUOTA_KEYS.values()}
 LONG_MAX = 2**63 - 1
 INT_MAX = 2**31 - 1
 
@@ -118,11 +122,14 @@ def not_resolvable(name: str) -> BrokerError:
 
 
 def parse_ops(
-    ops: Iterable[tuple[str, float, bool]], *, ip: bool = False
+    ops: Iterable[tuple[str, float, bool]], *, ip: bool = False, user_only: bool = False
 ) -> dict[str, float | None]:
     """``{key: value}`` to set, ``{key: None}`` to remove (INVALID_REQUEST when bad).
-    ``ip``: the ops of an ip entity, whose only key is ``connection_creation_rate``."""
+    ``ip``: the ops of an ip entity, whose only key is ``connection_creation_rate``.
+    ``user_only``: the entity is a user alone, which may also carry the plan keys."""
     key_types = IP_QUOTA_KEY_TYPES if ip else QUOTA_KEY_TYPES
+    if user_only:
+        key_types = {**QUOTA_KEY_TYPES, **PLAN_KEY_TYPES}
     changes: dict[str, float | None] = {}
     for key, value, remove in ops:
         kind = key_types.get(key)
@@ -131,7 +138,10 @@ def parse_ops(
         if remove:
             changes[key] = None
             continue
-        if not value > 0:  # also refuses NaN
+        if key in PLAN_KEY_TYPES:
+            if not value >= 0:  # also refuses NaN
+                raise _invalid(f"Plan limit {key} must be 0 or greater")
+        elif not value > 0:  # also refuses NaN
             raise _invalid(f"Quota {key} must be greater than 0")
         if kind in ("LONG", "INT"):
             if kind == "LONG" and value > LONG_MAX:

@@ -62,9 +62,7 @@ def _usage(prefix: str, topics: Mapping[str, int]) -> tuple[int, int]:
     return len(owned), sum(owned)
 
 
-def check_configs(
-    limits: PlanLimits, configs: Mapping[str, str | None], *, subject: str
-) -> None:
+def check_configs(limits: PlanLimits, configs: Mapping[str, str | None], *, subject: str) -> None:
     """``retention.ms`` and ``max.message.bytes`` within the plan (``-1`` retention,
     infinite, exceeds any maximum). ``configs``: the values the topic will have."""
     retention = configs.get("retention.ms")
@@ -77,12 +75,15 @@ def check_configs(
                 f"{limits.max_retention_ms:,} ms."
             )
     size = configs.get("max.message.bytes")
-    if limits.max_message_bytes is not None and size is not None:
-        if int(size) > limits.max_message_bytes:
-            raise PlanViolation(
-                f"{subject}: max.message.bytes {int(size):,} exceeds the plan's maximum of "
-                f"{limits.max_message_bytes:,}."
-            )
+    if (
+        limits.max_message_bytes is not None
+        and size is not None
+        and int(size) > limits.max_message_bytes
+    ):
+        raise PlanViolation(
+            f"{subject}: max.message.bytes {int(size):,} exceeds the plan's maximum of "
+            f"{limits.max_message_bytes:,}."
+        )
 
 
 def check_create(

@@ -52,6 +52,7 @@ async def _plan(
         changes = client_quotas.parse_ops(
             ((op.key, op.value, op.remove) for op in entry.ops),  # type: ignore[attr-defined]
             ip=quota_entity.has_ip,
+            user_only=quota_entity.has_user and not quota_entity.has_client_id,
         )
     except BrokerError as exc:
         return exc.code, exc.message

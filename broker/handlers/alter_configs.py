@@ -27,6 +27,7 @@ async def handle(ctx: RequestContext, request: object) -> object:
         kind, name = authorized_resource(ctx, resource, AclOperation.ALTER_CONFIGS)
         new = {c.name: c.value for c in resource.configs}  # type: ignore[attr-defined]
         if kind == ResourceType.TOPIC:
+            ctx.broker.check_plan_configs(ctx.principal, name, new)
             configs.alter_topic(name, new, validate_only=validate_only)
         else:
             configs.alter_broker(name, new, validate_only=validate_only)

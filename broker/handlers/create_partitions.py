@@ -41,6 +41,7 @@ def _grow(
             topic.count,  # type: ignore[attr-defined]
             replicas,
             validate_only=validate_only,
+            principal=ctx.principal,
         )
     except BrokerError as exc:
         return exc.code, exc.message

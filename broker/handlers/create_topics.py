@@ -83,6 +83,7 @@ def _create(
             configs=configs,
             validate_only=validate_only,
             in_request=in_request,
+            principal=ctx.principal,
         )
     except BrokerError as exc:
         return build(

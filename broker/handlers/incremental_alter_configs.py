@@ -40,6 +40,7 @@ async def handle(ctx: RequestContext, request: object) -> object:
                 TOPIC_CONFIGS,
                 lambda key: configs.effective_topic_value(name, key),
             )
+            ctx.broker.check_plan_configs(ctx.principal, name, new)
             configs.alter_topic(name, new, validate_only=validate_only)
         else:
             new = apply_incremental(

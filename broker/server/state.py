@@ -10,17 +10,28 @@ CreatePartitions share one path; configs and each topic's LogConfig live in
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import resource
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 
+from broker.cluster import configs as topic_configs
 from broker.cluster.authorizer import build_authorizer
-from broker.cluster.config_catalog import BROKER_CONFIGS
+from broker.cluster.config_catalog import BROKER_CONFIGS, super_users
 from broker.cluster.config_def import InvalidConfigError
 from broker.cluster.metadata import FileMetadataStore, TopicRecord, plan_new_partitions
+from broker.cluster.quotas import entity
 from broker.common.limits import check_partitions_to_add
+from broker.common.plan_limits import (
+    PlanLimits,
+    PlanViolation,
+    check_configs,
+    check_create,
+    check_partitions,
+    tenant_prefix,
+)
 from broker.common.topic_names import (
     colliding_topic,
     collision_message,
@@ -211,6 +222,7 @@ class BrokerState:
         configs: Mapping[str, str | None] | None = None,
         validate_only: bool = False,
         in_request: int = 0,
+        principal: str | None = None,
     ) -> TopicRecord:
         """Create a topic (CreateTopics, auto-creation, the broker's internal topics).
 
@@ -219,7 +231,8 @@ class BrokerState:
         alike, partitions and replicas resolved, then the partition limits
         (:func:`~broker.common.limits.check_partitions_to_add`; ``in_request``: the
         partitions earlier topics of the same request added or, with ``validate_only``,
-        would have added), then the configs.
+        would have added), then the configs, then the ``principal``'s tenant plan
+        (:meth:`plan_for`).
         """
         validate_topic_name(name)
         if self.metadata.topic(name) is not None:
@@ -233,6 +246,18 @@ class BrokerState:
             partitions, in_request=in_request, pending=in_request if validate_only else 0
         )
         self.configs.validate_new_topic(configs or {})
+        plan = self.plan_for(principal)
+        if plan is not None and name.startswith(plan[1]):
+            given = {k: v for k, v in (configs or {}).items() if v is not None}
+            with _policy_violation():
+                check_create(
+                    plan[0],
+                    prefix=plan[1],
+                    topics=self._topic_sizes(),
+                    name=name,
+                    partitions=partitions,
+                    configs=self._plan_configs(given),
+                )
         if validate_only:
             return TopicRecord(name=name, topic_id=uuid.UUID(int=0), partitions=[])
         topic_id = uuid.uuid4()
@@ -249,6 +274,41 @@ class BrokerState:
             raise _storage_error(f"cannot create topic {name}", exc) from exc
         log.info("created topic %s with %d partitions", name, partitions)
         return record
+
+    def plan_for(self, principal: str | None) -> tuple[PlanLimits, str] | None:
+        """The plan limits and topic prefix that bind ``principal``: a ``User:<slug>-<name>``
+        that is not a super user and whose own user entity (not ``<default>``, which
+        would bind every tenant alike) carries a ``headwater_max_*`` quota key."""
+        kind, sep, user = (principal or "").partition(":")
+        prefix = tenant_prefix(user) if sep and kind == "User" else None
+        if prefix is None:
+            return None
+        if principal in super_users(self.configs.layers.value("super.users")):  # type: ignore[arg-type]
+            return None
+        quotas = self.metadata.client_quotas().get(entity(user=user), {})
+        limits = PlanLimits.from_quotas(quotas)
+        return None if limits is None else (limits, prefix)
+
+    def check_plan_configs(
+        self, principal: str | None, topic: str, overrides: Mapping[str, str | None]
+    ) -> None:
+        """POLICY_VIOLATION when a topic's resulting ``overrides`` (AlterConfigs,
+        IncrementalAlterConfigs) give it a ``retention.ms`` or ``max.message.bytes``
+        beyond the principal's plan; a deleted override falls back to the broker's."""
+        plan = self.plan_for(principal)
+        if plan is None or not topic.startswith(plan[1]):
+            return
+        kept = {k: v for k, v in overrides.items() if v is not None}
+        topic_configs.validate_topic_configs(kept, self.configs.layers)
+        with _policy_violation():
+            check_configs(plan[0], self._plan_configs(kept), subject=f"Cannot alter topic {topic}")
+
+    def _plan_configs(self, overrides: Mapping[str, str]) -> dict[str, str | None]:
+        values = topic_configs.effective_topic_values(overrides, self.configs.layers)
+        return {k: str(values[k]) for k in ("retention.ms", "max.message.bytes")}
+
+    def _topic_sizes(self) -> dict[str, int]:
+        return {topic.name: len(topic.partitions) for topic in self.metadata.topics()}
 
     def partition_count(self) -> int:
         """The partitions this broker holds, over every topic (internal ones too)."""
@@ -294,8 +354,10 @@ class BrokerState:
         assignments: list[list[int]] | None = None,
         *,
         validate_only: bool = False,
+        principal: str | None = None,
     ) -> TopicRecord:
-        """Grow a topic to ``count`` partitions (Kafka's rules: increase only)."""
+        """Grow a topic to ``count`` partitions (Kafka's rules: increase only), within
+        the ``principal``'s tenant plan."""
         record = self.metadata.topic(name)
         if record is None:
             raise BrokerError(
@@ -303,6 +365,16 @@ class BrokerState:
             )
         new_replicas = plan_new_partitions(record, count, assignments, [self.node_id])
         self.check_partitions_to_add(len(new_replicas))
+        plan = self.plan_for(principal)
+        if plan is not None and name.startswith(plan[1]):
+            with _policy_violation():
+                check_partitions(
+                    plan[0],
+                    prefix=plan[1],
+                    topics=self._topic_sizes(),
+                    name=name,
+                    adding=len(new_replicas),
+                )
         if validate_only:
             return record
         start = len(record.partitions)
@@ -365,3 +437,12 @@ class BrokerState:
         self.password_checks.shutdown(wait=True, cancel_futures=True)
         self.flusher.close()
         self.logs.close()
+
+
+@contextlib.contextmanager
+def _policy_violation() -> Iterator[None]:
+    """A :class:`PlanViolation` as Kafka's POLICY_VIOLATION, its message kept."""
+    try:
+        yield
+    except PlanViolation as exc:
+        raise BrokerError(ErrorCode.policy_violation, str(exc)) from exc

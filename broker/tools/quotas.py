@@ -27,6 +27,7 @@ import argparse
 import logging
 from typing import Any
 
+from broker.common.plan_limits import LIMIT_QUOTA_KEYS
 from broker.tools.client_config import ToolError, add_client_args, read_properties
 from broker.tools.client_config import parse_assignments as _parse_assignments
 
@@ -36,6 +37,7 @@ QUOTA_KEYS = (
     "consumer_byte_rate",
     "request_percentage",
     "controller_mutation_rate",
+    *LIMIT_QUOTA_KEYS.values(),
 )
 IP_QUOTA_KEYS = ("connection_creation_rate",)
 MATCH_TYPE_EXACT = 0
