@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 from confluent_kafka import Consumer, KafkaError, TopicPartition
-from confluent_kafka.admin import NewTopic
+from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.error import KafkaException
 from django.contrib.auth.models import User
 from django.db import connection
 from pytest_django.fixtures import Settings as SettingsWrapper
@@ -82,7 +83,7 @@ def celery(
         "HEADWATER_DATA_DIR": str(home),
         "HEADWATER_BOOTSTRAP_SERVERS": sasl_cluster.bootstrap,
         "HEADWATER_KAFKA_CREDENTIALS": str(credentials),
-        "HEADWATER_PLAN_POLICY_ON_BROKER": "0",
+        "HEADWATER_PLAN_POLICY_ON_BROKER": "1",
         "HEADWATER_RECONCILE_SECONDS": str(RECONCILE_SECONDS),
         "HEADWATER_ADMIN_TIMEOUT": "3",
     }
@@ -106,7 +107,7 @@ def console_cluster(
 ) -> BrokerProcess:
     settings.HEADWATER_BOOTSTRAP_SERVERS = sasl_cluster.bootstrap
     settings.HEADWATER_KAFKA_CLIENT_CONFIG = console_login(sasl_cluster.bootstrap)
-    settings.HEADWATER_PLAN_POLICY_ON_BROKER = False
+    settings.HEADWATER_PLAN_POLICY_ON_BROKER = True
     settings.HEADWATER_ADMIN_TIMEOUT = 3
     return sasl_cluster
 
@@ -374,3 +375,26 @@ def test_a_broker_down_during_a_reconcile_is_an_error_until_it_returns(
     assert ("TOPIC", f"{tenant.prefix}late", "LITERAL", "READ", "ALLOW") in cluster_acls(
         console_cluster, f"User:{tenant.slug}-app"
     )
+
+
+def test_the_plans_limits_hold_for_the_tenants_own_clients_on_the_broker(
+    console_cluster: BrokerProcess, ops: User
+) -> None:
+    plan = f"plan-{uuid.uuid4().hex[:6]}"
+    services.plan_create(actor=ops, name=plan, max_topics=1, max_partitions=3)
+    created = services.tenant_create(actor=ops, name="Lim", slug=_slug(), plan=plan)
+    tenant, credential = created.tenant, created.credential
+    wait_state(Tenant, tenant.pk, ReadyState.READY)
+    tenant_admin = AdminClient({
+        "bootstrap.servers": console_cluster.bootstrap, "security.protocol": "SASL_PLAINTEXT",
+        "sasl.mechanism": credential.mechanism, "sasl.username": credential.username,
+        "sasl.password": credential.password,
+    })  # fmt: skip
+    first = f"{tenant.prefix}one"
+    tenant_admin.create_topics([NewTopic(first, 2, 1)])[first].result(15)
+    second = f"{tenant.prefix}two"
+    with pytest.raises(KafkaException) as refused:
+        tenant_admin.create_topics([NewTopic(second, 1, 1)])[second].result(15)
+    error = refused.value.args[0]
+    assert error.code() == KafkaError.POLICY_VIOLATION
+    assert "the plan allows 1 topic(s)" in error.str()
