@@ -136,6 +136,7 @@ def _admin_client(bootstrap_servers: str) -> AdminClient:
             "client.id": "headwater-console",
             "reconnect.backoff.max.ms": 1000,
             "logger": _KAFKA_LOG,
+            **settings.HEADWATER_KAFKA_CLIENT_CONFIG,  # SASL login, when configured
         }
     )
 

@@ -26,6 +26,31 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 REDIS_URL = os.environ.get("REDIS_URL", "")
 
 HEADWATER_BOOTSTRAP_SERVERS = os.environ.get("HEADWATER_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+
+# How the console logs in to the cluster (its admin client, the reconciler, the live tail):
+# librdkafka properties (security.protocol, sasl.mechanism, sasl.username, sasl.password)
+# from HEADWATER_KAFKA_CREDENTIALS, else <data>/console-credentials.properties when it
+# exists (`headwater up` writes it, mode 0600, on first run). Never logged.
+HEADWATER_KAFKA_CREDENTIALS = os.environ.get("HEADWATER_KAFKA_CREDENTIALS") or str(
+    DATA_DIR / "console-credentials.properties"
+)
+
+
+def _client_properties(path: str) -> dict[str, str]:
+    try:
+        text = Path(path).read_text()
+    except FileNotFoundError:
+        return {}
+    props = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith(("#", "!")) and "=" in line:
+            key, _, value = line.partition("=")
+            props[key.strip()] = value.strip()
+    return props
+
+
+HEADWATER_KAFKA_CLIENT_CONFIG = _client_properties(HEADWATER_KAFKA_CREDENTIALS)
 # Seconds an admin request (Metadata, CreateTopics, ListOffsets...) may take before the
 # console reports the cluster as unreachable.
 HEADWATER_ADMIN_TIMEOUT = float(os.environ.get("HEADWATER_ADMIN_TIMEOUT", "5"))
