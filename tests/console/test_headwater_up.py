@@ -26,7 +26,6 @@ from broker.supervisor import bootstrap_servers, parse_address, read_properties
 from tests.support.console import OPERATOR_PASSWORD, OPERATOR_USERNAME, REPO_ROOT, create_topic
 from tests.support.net import free_port, port_open, wait_until
 
-
 HEADWATER = "import sys; from broker.cli import main; sys.exit(main())"
 
 
