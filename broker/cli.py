@@ -44,6 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
     up = commands.add_parser("up", help="run broker + console on the embedded default")
     _add_broker_args(up)
     up.add_argument("--console", default="127.0.0.1:8000", metavar="HOST:PORT")
+    up.add_argument(
+        "--plaintext",
+        metavar="HOST:PORT",
+        help="also listen without authentication here (clients are User:ANONYMOUS, "
+        "denied until an ACL allows them); off by default",
+    )
 
     tools.add_subcommands(commands)
     users.add_parser(commands)
@@ -62,8 +68,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Imported here: the broker's config pulls in kio (~0.25 s), which the tools never need.
     from broker.config import ConfigError, load_config
 
+    overrides = list(args.override)
+    if args.command == "up":
+        from broker.supervisor import secure_overrides
+
+        try:
+            overrides = secure_overrides(overrides, args.plaintext)
+        except ValueError as exc:
+            print(f"headwater: --plaintext: {exc}", file=sys.stderr)
+            return 2
     try:
-        config = load_config(args.config, args.override)
+        config = load_config(args.config, overrides)
     except ConfigError as exc:
         print(f"headwater: {exc}", file=sys.stderr)
         return 2
@@ -74,6 +89,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     from broker.supervisor import run_up
 
     broker_args = (["--config", str(args.config)] if args.config else []) + [
-        f"--override={item}" for item in args.override
+        f"--override={item}" for item in overrides
     ]
     return run_up(config, console_address=args.console, broker_args=broker_args)

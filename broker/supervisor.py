@@ -80,6 +80,105 @@ def bootstrap_servers(config: BrokerConfig) -> str:
     return f"{host}:{listener.port}"
 
 
+CONSOLE_USER = "headwater-console"
+CREDENTIALS_FILE = "console-credentials.properties"
+CONSOLE_MECHANISM = "SCRAM-SHA-512"
+
+
+def secure_overrides(overrides: Sequence[str], plaintext: str | None = None) -> list[str]:
+    """``headwater up``'s broker properties: secure by default, the user's overrides win.
+
+    A SASL_PLAINTEXT listener (SCRAM-SHA-256/512) on 127.0.0.1:9092, the StandardAuthorizer
+    on and the console's principal a super user. ``plaintext`` (``--plaintext HOST:PORT``)
+    adds a second, unauthenticated PLAINTEXT listener whose clients are User:ANONYMOUS
+    under the authorizer (denied until an ACL allows them)."""
+    from broker.cluster.config_catalog import STANDARD_AUTHORIZER
+
+    given = {item.partition("=")[0].strip(): item.partition("=")[2] for item in overrides}
+    listeners = given.get("listeners", "SASL_PLAINTEXT://127.0.0.1:9092")
+    if plaintext is not None:
+        host, port = parse_address(plaintext)
+        host = f"[{host}]" if ":" in host else host
+        listeners = f"{listeners},PLAINTEXT://{host}:{port}"
+    defaults = [
+        "sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512",
+        f"authorizer.class.name={STANDARD_AUTHORIZER}",
+        f"super.users=User:{CONSOLE_USER}",
+    ]
+    rest = [item for item in overrides if item.partition("=")[0].strip() != "listeners"]
+    return [*defaults, *rest, f"listeners={listeners}"]
+
+
+def console_data_dir() -> Path:
+    """The console's data directory, as console/settings.py computes it."""
+    return Path(os.environ.get("HEADWATER_DATA_DIR") or REPO_ROOT / "data").resolve()
+
+
+def credentials_path() -> Path:
+    explicit = os.environ.get("HEADWATER_KAFKA_CREDENTIALS")
+    return Path(explicit) if explicit else console_data_dir() / CREDENTIALS_FILE
+
+
+def read_properties(path: Path) -> dict[str, str]:
+    props = {}
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith(("#", "!")) and "=" in line:
+            key, _, value = line.partition("=")
+            props[key.strip()] = value.strip()
+    return props
+
+
+def ensure_console_credentials(config: BrokerConfig, path: Path) -> dict[str, str]:
+    """The console's own SCRAM login: reused from ``path``, else generated (first run),
+    written with mode 0600 and set in the stopped broker's metadata before it starts.
+
+    Refuses (StartupFailed) a file that group or others may read, as ssh refuses a
+    private key: a password others could read is no longer the console's alone."""
+    from broker.cluster.lock import lock_log_dir
+    from broker.cluster.metadata import FileMetadataStore
+    from broker.tools.users import MECHANISMS, add_offline
+
+    if path.exists():
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            raise StartupFailed(
+                f"{path} is readable by others (mode {mode:04o}); it holds the console's "
+                f"password. Run: chmod 600 {path}"
+            )
+        props = read_properties(path)
+        if not props.get("sasl.username") or not props.get("sasl.password"):
+            raise StartupFailed(f"{path} lacks sasl.username/sasl.password")
+    else:
+        import secrets
+
+        props = {
+            "security.protocol": "SASL_PLAINTEXT",
+            "sasl.mechanism": CONSOLE_MECHANISM,
+            "sasl.username": CONSOLE_USER,
+            "sasl.password": secrets.token_urlsafe(32),
+        }
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = "# headwater up: the console's own login (a super user). Keep it private.\n"
+        text += "".join(f"{key}={value}\n" for key, value in props.items())
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(text)
+        log.info("wrote the console's credential to %s (mode 0600)", path)
+    user = props["sasl.username"]
+    try:
+        lock = lock_log_dir(config.log_dir)
+    except OSError as exc:
+        raise StartupFailed(f"cannot set the console's credential: {exc}") from exc
+    with lock:
+        store = FileMetadataStore(config.log_dir, node_id=config.node_id)
+        missing = sorted(set(MECHANISMS) - set(store.scram_credentials(user)))
+        if missing:
+            add_offline(store, user, props["sasl.password"], missing)
+            log.info("created SCRAM user %r (%s) in %s", user, ", ".join(missing), config.log_dir)
+    return props
+
+
 def _die_with_parent() -> None:
     """In the child before exec: get SIGTERM when the supervisor dies (Linux only)."""
     if sys.platform.startswith("linux"):
@@ -138,9 +237,11 @@ def _manage(command: list[str], env: dict[str, str]) -> None:
         raise StartupFailed(f"manage.py {command[0]} failed with code {code}")
 
 
-def _console_env(bootstrap: str) -> dict[str, str]:
+def _console_env(bootstrap: str, credentials: Path | None = None) -> dict[str, str]:
     pythonpath = os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p)
+    extra = {"HEADWATER_KAFKA_CREDENTIALS": str(credentials)} if credentials else {}
     return {
+        **extra,
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "console.settings",
         "HEADWATER_BOOTSTRAP_SERVERS": bootstrap,
@@ -233,7 +334,13 @@ def _supervise(children: list[_Child], stop: _StopRequest) -> int:
     return 0
 
 
-def run_up(config: BrokerConfig, *, console_address: str, broker_args: Sequence[str] = ()) -> int:
+def run_up(
+    config: BrokerConfig,
+    *,
+    console_address: str,
+    broker_args: Sequence[str] = (),
+    secure: bool = True,
+) -> int:
     """Run broker + console until a signal or a child's exit; the process exit code."""
     try:
         console_host, console_port = parse_address(console_address)
@@ -243,7 +350,20 @@ def run_up(config: BrokerConfig, *, console_address: str, broker_args: Sequence[
     bootstrap = bootstrap_servers(config)
     listen = config.listeners[0]
     broker_host = "127.0.0.1" if listen.host in ("", "0.0.0.0") else listen.host
-    console_env = _console_env(bootstrap)
+    credentials = credentials_path() if secure else None
+    if credentials is not None:
+        try:
+            ensure_console_credentials(config, credentials)
+        except StartupFailed as exc:
+            log.error("%s", exc)
+            return 1
+        log.info(
+            "console credential (SASL/SCRAM-SHA-512 super user): %s; use it with "
+            "kcat -b %s -F %s ... or any client's --command-config; create other users "
+            "with headwater users --bootstrap-server %s --command-config %s --add NAME",
+            credentials, bootstrap, credentials, bootstrap, credentials,
+        )  # fmt: skip
+    console_env = _console_env(bootstrap, credentials)
 
     stop = _StopRequest()
     stop.install()

@@ -150,6 +150,7 @@ def _admin_client(config: tuple[tuple[str, str], ...]) -> AdminClient:
             "client.id": "headwater-console",
             "reconnect.backoff.max.ms": 1000,
             "logger": _KAFKA_LOG,
+            **settings.HEADWATER_KAFKA_CLIENT_CONFIG,  # SASL login, when configured
         }
     )
 

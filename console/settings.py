@@ -26,6 +26,7 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 REDIS_URL = os.environ.get("REDIS_URL", "")
 
 HEADWATER_BOOTSTRAP_SERVERS = os.environ.get("HEADWATER_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+
 # How the console logs in to the cluster (its admin client, the reconciler, the live tail):
 # librdkafka properties (security.protocol, sasl.mechanism, sasl.username, sasl.password)
 # from HEADWATER_KAFKA_CREDENTIALS, else <data>/console-credentials.properties when it

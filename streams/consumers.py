@@ -56,7 +56,9 @@ class TopicTailConsumer(AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_add(self.group_name, self.channel_name)
         await self.accept()
         self.tail = TopicTail(
-            topic=self.topic, bootstrap_servers=settings.HEADWATER_BOOTSTRAP_SERVERS
+            topic=self.topic,
+            bootstrap_servers=settings.HEADWATER_BOOTSTRAP_SERVERS,
+            client_config=settings.HEADWATER_KAFKA_CLIENT_CONFIG,
         )
         self.forwarder = asyncio.create_task(self._forward(self.tail))
 

@@ -69,6 +69,7 @@ class TopicTail:
         *,
         topic: str,
         bootstrap_servers: str,
+        client_config: dict[str, str] | None = None,
         poll_timeout: float = 0.2,
         request_timeout: float = 5.0,
         partition_refresh: float = 2.0,
@@ -77,6 +78,7 @@ class TopicTail:
     ) -> None:
         self.topic = topic
         self.bootstrap_servers = bootstrap_servers
+        self.client_config = dict(client_config or {})  # SASL login properties
         self.poll_timeout = poll_timeout
         self.request_timeout = request_timeout
         self.partition_refresh = partition_refresh
@@ -129,6 +131,7 @@ class TopicTail:
             "reconnect.backoff.max.ms": 1000,
             "logger": _KAFKA_LOG,
             "error_cb": self._on_client_error,
+            **self.client_config,
         }
 
     def _on_client_error(self, error: KafkaError) -> None:

@@ -159,10 +159,9 @@ def main(args: argparse.Namespace) -> int:
 def _offline(args: argparse.Namespace) -> int:
     # The broker's own modules, only for this mode: the online tool stays a pure client.
     from broker.cluster.lock import lock_log_dir
-    from broker.cluster.metadata import FileMetadataStore, ScramCredentialRecord
+    from broker.cluster.metadata import FileMetadataStore
     from broker.config import ConfigError, load_config
-    from broker.security.scram import MAX_ITERATIONS, MIN_ITERATIONS, new_credential
-    from broker.security.scram import MECHANISMS as SCRAM
+    from broker.security.scram import MAX_ITERATIONS, MIN_ITERATIONS
 
     try:
         config = load_config(args.broker_config, args.override)
@@ -182,13 +181,9 @@ def _offline(args: argparse.Namespace) -> int:
             return 0
         if args.add is not None:
             password = read_password(args)
-            upserts = []
-            for name in args.mechanism or sorted(MECHANISMS):
-                c = new_credential(SCRAM[name], password, iterations=args.iterations)
-                record = ScramCredentialRecord(c.salt, c.stored_key, c.server_key, c.iterations)
-                upserts.append((args.add, name, record))
-            store.alter_scram_credentials([], upserts)
-            for _user, name, _record in upserts:
+            names = args.mechanism or sorted(MECHANISMS)
+            add_offline(store, args.add, password, names, iterations=args.iterations)
+            for name in names:
                 print(f"set the {name} credential of user {args.add!r} in {config.log_dir}")
             return 0
         existing = store.scram_credentials(args.delete)
@@ -202,3 +197,26 @@ def _offline(args: argparse.Namespace) -> int:
         for name in names:
             print(f"deleted the {name} credential of user {args.delete!r} in {config.log_dir}")
         return 0
+
+
+def add_offline(
+    store: Any,
+    user: str,
+    password: str,
+    names: list[str] | None = None,
+    *,
+    iterations: int = DEFAULT_ITERATIONS,
+) -> None:
+    """Set ``user``'s SCRAM credentials (all mechanisms by default) in a stopped broker's
+    metadata store (a ``FileMetadataStore`` under the log directory's lock); also what
+    ``headwater up`` uses to create the console's own credential before the broker starts."""
+    from broker.cluster.metadata import ScramCredentialRecord
+    from broker.security.scram import MECHANISMS as SCRAM
+    from broker.security.scram import new_credential
+
+    upserts = []
+    for name in names or sorted(MECHANISMS):
+        c = new_credential(SCRAM[name], password, iterations=iterations)
+        record = ScramCredentialRecord(c.salt, c.stored_key, c.server_key, c.iterations)
+        upserts.append((user, name, record))
+    store.alter_scram_credentials([], upserts)

@@ -22,15 +22,17 @@ from pathlib import Path
 import pytest
 
 from broker.config import load_config
-from broker.supervisor import bootstrap_servers, parse_address
-from tests.support.console import OPERATOR_PASSWORD, OPERATOR_USERNAME, REPO_ROOT
+from broker.supervisor import bootstrap_servers, parse_address, read_properties
+from tests.support.console import OPERATOR_PASSWORD, OPERATOR_USERNAME, REPO_ROOT, create_topic
 from tests.support.net import free_port, port_open, wait_until
+
+HEADWATER = "import sys; from broker.cli import main; sys.exit(main())"
 
 
 class Up:
     """``headwater up`` in a subprocess with its own data directories and ports."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *extra: str) -> None:
         self.root = root
         self.broker_port = free_port()
         self.console_port = free_port()
@@ -44,14 +46,22 @@ class Up:
         argv = [
             sys.executable, "-c", "import sys; from broker.cli import main; sys.exit(main())",
             "up",
-            "--override", f"listeners=PLAINTEXT://127.0.0.1:{self.broker_port}",
+            "--override", f"listeners=SASL_PLAINTEXT://127.0.0.1:{self.broker_port}",
             "--override", f"log.dirs={root / 'kafka-logs'}",
             "--console", f"127.0.0.1:{self.console_port}",
+            *extra,
         ]  # fmt: skip
         with self.log_path.open("wb") as log:
             self.proc = subprocess.Popen(
                 argv, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
             )
+
+    @property
+    def credentials(self) -> Path:
+        return self.root / "console" / "console-credentials.properties"
+
+    def client_config(self) -> dict[str, str]:
+        return read_properties(self.credentials)
 
     @property
     def console_url(self) -> str:
@@ -152,9 +162,8 @@ def test_headwater_up_stops_at_once_with_a_page_open(up: Up) -> None:
     up.wait_ready()
     opener = logged_in_opener(up.console_url)
     bootstrap = f"127.0.0.1:{up.broker_port}"
-    from tests.support.console import create_topic
 
-    create_topic(bootstrap, "watched")
+    create_topic(bootstrap, "watched", config=up.client_config())
     tail = open_tail_websocket(up, opener, "watched")
     up.proc.send_signal(signal.SIGTERM)
     assert up.proc.wait(timeout=45) == 0, up.log()
@@ -260,3 +269,113 @@ def test_headwater_up_runs_a_celery_worker_and_beat_without_redis(up: Up) -> Non
     )
     up.proc.send_signal(signal.SIGTERM)
     assert up.proc.wait(timeout=60) == 0, up.log()
+
+
+def _metadata(bootstrap: str, config: dict[str, str] | None = None) -> list[str]:
+    """The cluster's topic names as a client sees them (raises when it cannot)."""
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient({"bootstrap.servers": bootstrap, **(config or {})})
+    return sorted(admin.list_topics(timeout=5).topics)
+
+
+def test_headwater_up_is_secure_by_default_and_reuses_its_credential(tmp_path: Path) -> None:
+    from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
+
+    up = Up(tmp_path)
+    try:
+        up.wait_ready()
+        bootstrap = f"127.0.0.1:{up.broker_port}"
+        assert up.credentials.stat().st_mode & 0o777 == 0o600
+        config = up.client_config()
+        assert config["security.protocol"] == "SASL_PLAINTEXT"
+        assert config["sasl.mechanism"] == "SCRAM-SHA-512"
+        assert config["sasl.username"] == "headwater-console"
+        assert config["sasl.password"] not in up.log()  # never logged
+        assert str(up.credentials) in up.log()  # `up` says where the credential is
+        with pytest.raises(KafkaException):  # no SASL: no metadata
+            _metadata(bootstrap)
+        # The credential's properties produce and consume.
+        create_topic(bootstrap, "secured", config=config)
+        producer = Producer({"bootstrap.servers": bootstrap, **config})
+        producer.produce("secured", b"hello")
+        assert producer.flush(15) == 0
+        consumer = Consumer(
+            {"bootstrap.servers": bootstrap, "group.id": "g", "auto.offset.reset": "earliest",
+             **config}
+        )  # fmt: skip
+        consumer.subscribe(["secured"])
+        message = None
+        for _ in range(30):
+            message = consumer.poll(1)
+            if message is not None and not message.error():
+                break
+        consumer.close()
+        assert message is not None and message.value() == b"hello"
+        # The console's topics page logs in through SASL.
+        html = logged_in_opener(up.console_url).open(f"{up.console_url}/topics/").read().decode()
+        assert "cannot reach" not in html and "secured" in html
+        # The authorizer is on: a SCRAM user without ACLs is denied a produce.
+        add = subprocess.run(
+            [sys.executable, "-c", HEADWATER, "users", "--bootstrap-server", bootstrap,
+             "--command-config", str(up.credentials), "--add", "alice", "--password-stdin"],
+            cwd=REPO_ROOT, input="alice-secret\n", text=True, capture_output=True, timeout=60,
+        )  # fmt: skip
+        assert add.returncode == 0, add.stderr
+        errors: list[KafkaError] = []
+        alice = Producer(
+            {"bootstrap.servers": bootstrap, "security.protocol": "SASL_PLAINTEXT",
+             "sasl.mechanism": "SCRAM-SHA-256", "sasl.username": "alice",
+             "sasl.password": "alice-secret", "message.timeout.ms": 10000}
+        )  # fmt: skip
+        alice.produce("secured", b"x", on_delivery=lambda err, msg: errors.append(err))
+        alice.flush(15)
+        assert errors and errors[0].code() == KafkaError.TOPIC_AUTHORIZATION_FAILED, errors
+        up.proc.send_signal(signal.SIGTERM)
+        assert up.proc.wait(timeout=45) == 0, up.log()
+    finally:
+        up.stop()
+    first_log = up.log()
+    assert "created SCRAM user 'headwater-console'" in first_log
+    again = Up(tmp_path)  # the same data directories
+    try:
+        again.wait_ready()
+        assert again.client_config() == config  # the same username and password
+        assert "created SCRAM user" not in again.log()  # no new user
+        assert "secured" in _metadata(f"127.0.0.1:{again.broker_port}", config)
+    finally:
+        again.stop()
+
+
+def test_plaintext_listener_is_opt_in(tmp_path: Path) -> None:
+    plain_port = free_port()
+    up = Up(tmp_path, "--plaintext", f"127.0.0.1:{plain_port}")
+    try:
+        up.wait_ready()
+        assert port_open("127.0.0.1", plain_port)
+        # No SASL needed here; its clients are User:ANONYMOUS under the authorizer.
+        _metadata(f"127.0.0.1:{plain_port}")
+    finally:
+        up.stop()
+    (tmp_path / "without").mkdir()
+    without = Up(tmp_path / "without")
+    try:
+        without.wait_ready()
+        assert not port_open("127.0.0.1", plain_port)
+        assert "PLAINTEXT://" not in without.log().replace("SASL_PLAINTEXT://", "")
+    finally:
+        without.stop()
+
+
+def test_headwater_up_refuses_a_credential_file_others_can_read(tmp_path: Path) -> None:
+    credentials = tmp_path / "console" / "console-credentials.properties"
+    credentials.parent.mkdir(parents=True)
+    credentials.write_text("sasl.username=headwater-console\nsasl.password=x\n")
+    credentials.chmod(0o644)
+    up = Up(tmp_path)
+    try:
+        assert up.proc.wait(timeout=60) == 1
+        assert "is readable by others (mode 0644)" in up.log()
+        assert f"chmod 600 {credentials}" in up.log()
+    finally:
+        up.stop()

@@ -31,8 +31,10 @@ def unique_topic(prefix: str = "console") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
-def create_topic(bootstrap: str, name: str, *, partitions: int = 1) -> None:
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+def create_topic(
+    bootstrap: str, name: str, *, partitions: int = 1, config: dict[str, str] | None = None
+) -> None:
+    admin = AdminClient({"bootstrap.servers": bootstrap, **(config or {})})
     futures = admin.create_topics(
         [NewTopic(name, num_partitions=partitions, replication_factor=1)], operation_timeout=10
     )
