@@ -137,8 +137,8 @@ def create_account(
         resource_type="service_account", resource_name=account.username,
         after=_snapshot(account),
     )  # fmt: skip
+    _write_credential_on_commit(account, credential)  # first: the reconcile then sees it
     request_reconcile(tenant)
-    _write_credential_on_commit(account, credential)
     return credential
 
 
@@ -182,8 +182,8 @@ def service_account_rotate(*, actor: Actor, tenant_slug: str, name: str) -> Cred
             actor=actor, action="service_account.rotate", tenant=account.tenant,
             resource_type="service_account", resource_name=account.username,
         )  # fmt: skip
+        _write_credential_on_commit(account, credential)  # first: the reconcile sees it
         request_reconcile(account.tenant)
-        _write_credential_on_commit(account, credential)
     return credential
 
 
