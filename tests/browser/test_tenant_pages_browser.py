@@ -10,19 +10,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect
 
-from console import tasks
 from tests.support.broker import BrokerProcess
 from tests.support.console import OPERATOR_PASSWORD, OPERATOR_USERNAME, ConsoleServer
 
 pytestmark = pytest.mark.browser
-# Creating a tenant enqueues console.tasks.reconcile_tenant on commit; until the lead's
-# reconciler lands on cp that import fails after the commit (a 500). Strict: this turns
-# into a failure to remove the mark as soon as the task exists.
-NEEDS_RECONCILER = pytest.mark.xfail(
-    not hasattr(tasks, "reconcile_tenant"),
-    reason="console.tasks.reconcile_tenant (the reconciler) is not on this branch yet",
-    strict=True,
-)
 TIMEOUT_MS = 15_000
 
 
@@ -42,7 +33,6 @@ def console(
     print(server.log())
 
 
-@NEEDS_RECONCILER
 def test_operator_creates_acme_and_sees_the_secret_and_kcat_line(
     chromium: Browser, console: ConsoleServer, tmp_path: Path
 ) -> None:
