@@ -8,6 +8,8 @@ from django.urls import path
 from django.views.generic import RedirectView
 
 from console import views
+from console.views import accounts as account_views
+from console.views import tenants as tenant_views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="topic-list"), name="home"),
@@ -17,6 +19,47 @@ urlpatterns = [
     path("topics/<str:name>/delete/", views.topic_delete, name="topic-delete"),
     path("acls/", views.acl_list, name="acl-list"),
     path("users/", views.scram_user_list, name="scram-user-list"),
+    # tenants
+    path("tenants/", tenant_views.tenant_list, name="tenant-list"),
+    path("tenants/<str:slug>/", tenant_views.tenant_detail, name="tenant-detail"),
+    path("tenants/<str:slug>/delete/", tenant_views.tenant_delete, name="tenant-delete"),
+    path(
+        "tenants/<str:slug>/drift/<str:how>/",
+        tenant_views.drift_resolve,
+        name="drift-resolve",
+    ),
+    path(
+        "tenants/<str:slug>/service-accounts/",
+        account_views.service_account_list,
+        name="service-account-list",
+    ),
+    path(
+        "tenants/<str:slug>/service-accounts/<str:name>/",
+        account_views.service_account_detail,
+        name="service-account-detail",
+    ),
+    path(
+        "tenants/<str:slug>/service-accounts/<str:name>/rotate/",
+        account_views.service_account_rotate,
+        name="service-account-rotate",
+    ),
+    path(
+        "tenants/<str:slug>/service-accounts/<str:name>/revoke/",
+        account_views.service_account_revoke,
+        name="service-account-revoke",
+    ),
+    path("tenants/<str:slug>/acls/", account_views.access_rule_list, name="access-rule-list"),
+    path(
+        "tenants/<str:slug>/acls/<int:rule_id>/delete/",
+        account_views.access_rule_delete,
+        name="access-rule-delete",
+    ),
+    path("tenants/<str:slug>/members/", account_views.member_list, name="member-list"),
+    path(
+        "tenants/<str:slug>/members/<str:username>/",
+        account_views.member_update,
+        name="member-update",
+    ),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
