@@ -1,9 +1,10 @@
 """Celery tasks. Thin, like views: they parse their arguments and call services.
 
 ``reconcile_tenant`` runs after each change a service commits, ``reconcile_all`` from
-beat; both only call :mod:`console.reconcile`. ``worker_heartbeat`` runs from beat (``CELERY_BEAT_SCHEDULE``) and says the worker and
-beat are both alive; ``ping`` answers a caller, so a deployment can check the whole path
-(client -> queue -> worker -> result backend -> client).
+beat; both only call :mod:`console.reconcile`. ``worker_heartbeat`` runs from beat
+(``CELERY_BEAT_SCHEDULE``) and says the worker and beat are both alive; ``ping``
+answers a caller, so a deployment can check the whole path (client -> queue -> worker
+-> result backend -> client).
 """
 
 from __future__ import annotations

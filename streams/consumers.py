@@ -13,11 +13,13 @@ import logging
 from typing import Any
 
 from channels.consumer import get_handler_name
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from console.events import topic_group_name
+from console.selectors import topic_visible
 from console.topic_names import validate_topic_name
 from streams.tail import TopicTail
 
@@ -51,6 +53,9 @@ class TopicTailConsumer(AsyncJsonWebsocketConsumer):
             validate_topic_name(self.topic)
         except ValidationError:
             await self.close()
+            return
+        if not await database_sync_to_async(topic_visible)(actor=user, name=self.topic):
+            await self.close()  # another tenant's topic: refused like a missing one
             return
         self.group_name = topic_group_name(self.topic)
         await self.channel_layer.group_add(self.group_name, self.channel_name)

@@ -8,6 +8,7 @@ from console.selectors.topics import (
     record_count,
     topic_get,
     topic_list,
+    topic_visible,
 )
 
 __all__ = [
@@ -19,4 +20,5 @@ __all__ = [
     "scram_user_list",
     "topic_get",
     "topic_list",
+    "topic_visible",
 ]

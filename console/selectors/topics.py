@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from console import broker_admin
+from console.tenancy import Actor, is_operator, visible_tenants
 from console.topic_names import is_internal
 
 
@@ -89,15 +90,32 @@ def _summaries(topics: list[broker_admin.TopicMetadata]) -> list[TopicSummary]:
     return summaries
 
 
-def topic_list() -> list[TopicSummary]:
-    """Every topic of the cluster, sorted by name, with its partitions' offsets."""
-    topics = sorted(broker_admin.describe_topics().values(), key=lambda t: t.name)
-    return _summaries(topics)
+def topic_visible(*, actor: Actor, name: str) -> bool:
+    """Operators see every topic; anyone else only topics inside a prefix of one of
+    their tenants (another tenant's topic is a topic that does not exist)."""
+    if is_operator(actor):
+        return True
+    slug, dot, _ = name.partition(".")
+    return bool(dot) and visible_tenants(actor=actor).filter(slug=slug).exists()
 
 
-def topic_get(*, name: str) -> TopicSummary:
-    """One topic; raises ``broker_admin.UnknownTopic`` if the cluster has no such topic."""
-    topic = broker_admin.describe_topics().get(name)
+def topic_list(*, actor: Actor) -> list[TopicSummary]:
+    """The topics ``actor`` may see, sorted by name, with their partitions' offsets."""
+    described = broker_admin.describe_topics().values()
+    if is_operator(actor):
+        topics = list(described)
+    else:
+        prefixes = tuple(t.prefix for t in visible_tenants(actor=actor))
+        topics = [t for t in described if prefixes and t.name.startswith(prefixes)]
+    return _summaries(sorted(topics, key=lambda t: t.name))
+
+
+def topic_get(*, actor: Actor, name: str) -> TopicSummary:
+    """One topic; raises ``broker_admin.UnknownTopic`` if the cluster has no such topic
+    or ``actor`` may not see it (the same answer)."""
+    topic = (
+        broker_admin.describe_topics().get(name) if topic_visible(actor=actor, name=name) else None
+    )
     if topic is None:
         raise broker_admin.UnknownTopic(f"topic {name!r}: no such topic")
     return _summaries([topic])[0]

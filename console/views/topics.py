@@ -59,7 +59,7 @@ def topic_list(request: HttpRequest) -> HttpResponse:
     context: dict[str, object] = {"form": form, "topics": None}
     if status != _UNAVAILABLE:  # the create just said the cluster is down: don't wait twice
         try:
-            context["topics"] = selectors.topic_list()
+            context["topics"] = selectors.topic_list(actor=request.user)
         except BrokerAdminError as exc:
             context["cluster_error"] = str(exc)
             status = _UNAVAILABLE
@@ -75,7 +75,7 @@ def _topic_missing(request: HttpRequest, name: str) -> HttpResponse:
 def topic_detail(request: HttpRequest, name: str) -> HttpResponse:
     """One topic: partitions with offsets (kept live by the page's websocket), the tail."""
     try:
-        topic = selectors.topic_get(name=name)
+        topic = selectors.topic_get(actor=request.user, name=name)
     except UnknownTopic:
         return _topic_missing(request, name)
     except BrokerAdminError as exc:
@@ -95,7 +95,7 @@ def topic_delete(request: HttpRequest, name: str) -> HttpResponse:
     template = "console/topic_confirm_delete.html"
     form = TopicDeleteForm(request.POST or None, topic=name)
     try:
-        topic = selectors.topic_get(name=name)
+        topic = selectors.topic_get(actor=request.user, name=name)
     except UnknownTopic:
         return _topic_missing(request, name)
     except BrokerAdminError as exc:

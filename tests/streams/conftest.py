@@ -15,7 +15,7 @@ from tests.support.broker import BrokerProcess
 @pytest.fixture
 def session_cookie(client: Client, db: None) -> str:
     """``sessionid=...`` of a logged-in operator, as a browser would send it."""
-    client.force_login(User.objects.create_user("operator", password="pw"))
+    client.force_login(User.objects.create_user("operator", password="pw", is_staff=True))
     return f"sessionid={client.cookies['sessionid'].value}"
 
 

@@ -10,7 +10,6 @@ from pathlib import Path
 from tests.support.broker import REPO_ROOT
 from tests.support.net import wait_until
 
-
 WORKER = ["worker", "--pool", "threads", "--concurrency", "4", "--loglevel", "INFO",
           "--without-gossip", "--without-mingle", "--without-heartbeat"]  # fmt: skip
 
