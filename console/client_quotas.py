@@ -16,20 +16,10 @@ from typing import Any
 
 from django.conf import settings
 
+from broker.common.client_properties import kafka_python_settings
+
 USER = "user"
 MATCH_TYPE_EXACT = 0
-
-_TRANSLATED = {
-    "security.protocol": "security_protocol",
-    "sasl.mechanism": "sasl_mechanism",
-    "sasl.mechanisms": "sasl_mechanism",
-    "sasl.username": "sasl_plain_username",
-    "sasl.password": "sasl_plain_password",
-    "ssl.ca.location": "ssl_cafile",
-    "ssl.certificate.location": "ssl_certfile",
-    "ssl.key.location": "ssl_keyfile",
-    "ssl.key.password": "ssl_password",
-}
 
 
 class QuotaRequestFailed(Exception):
@@ -47,10 +37,7 @@ def _settings() -> dict[str, Any]:
         "request_timeout_ms": timeout_ms,
         "client_id": "headwater-console",
     }
-    for key, value in settings.HEADWATER_KAFKA_CLIENT_CONFIG.items():
-        if key in _TRANSLATED:
-            config[_TRANSLATED[key]] = value.upper() if key == "security.protocol" else value
-    return config
+    return config | kafka_python_settings(settings.HEADWATER_KAFKA_CLIENT_CONFIG)
 
 
 def _error(code: int, message: str | None) -> str:

@@ -27,6 +27,7 @@ import argparse
 import logging
 from typing import Any
 
+from broker.common.client_properties import kafka_python_setting
 from broker.common.plan_limits import LIMIT_QUOTA_KEYS
 from broker.tools.client_config import ToolError, add_client_args, read_properties
 from broker.tools.client_config import parse_assignments as _parse_assignments
@@ -42,19 +43,6 @@ QUOTA_KEYS = (
 IP_QUOTA_KEYS = ("connection_creation_rate",)
 MATCH_TYPE_EXACT = 0
 MATCH_TYPE_DEFAULT = 1
-
-_TRANSLATED = {
-    "security.protocol": "security_protocol",
-    "sasl.mechanism": "sasl_mechanism",
-    "sasl.mechanisms": "sasl_mechanism",
-    "sasl.username": "sasl_plain_username",
-    "sasl.password": "sasl_plain_password",
-    "ssl.ca.location": "ssl_cafile",
-    "ssl.certificate.location": "ssl_certfile",
-    "ssl.key.location": "ssl_keyfile",
-    "ssl.key.password": "ssl_password",
-    "client.id": "client_id",
-}
 
 
 def add_parser(commands: Any) -> None:
@@ -127,8 +115,8 @@ def connection_settings(args: argparse.Namespace) -> dict[str, Any]:
     for key, value in props.items():
         if key == "ssl.endpoint.identification.algorithm":
             settings["ssl_check_hostname"] = value.lower() == "https"
-        elif key in _TRANSLATED:
-            settings[_TRANSLATED[key]] = value.upper() if key == "security.protocol" else value
+        elif (translated := kafka_python_setting(key, value)) is not None:
+            settings[translated[0]] = translated[1]
         else:
             raise ToolError(f"the client setting {key} is not supported by headwater {NAME}")
     return settings
