@@ -9,6 +9,9 @@ from django.views.generic import RedirectView
 
 from console import views
 from console.views import accounts as account_views
+from console.views import audit as audit_views
+from console.views import plans as plan_views
+from console.views import quotas as quota_views
 from console.views import tenants as tenant_views
 
 urlpatterns = [
@@ -60,6 +63,13 @@ urlpatterns = [
         account_views.member_update,
         name="member-update",
     ),
+    # audit log, plans and quotas (issue 10)
+    path("audit/", audit_views.audit_list, name="audit-list"),
+    path("audit/<int:event_id>/", audit_views.audit_detail, name="audit-detail"),
+    path("plans/", plan_views.plan_list, name="plan-list"),
+    path("plans/new/", plan_views.plan_create, name="plan-create"),
+    path("plans/<str:name>/", plan_views.plan_edit, name="plan-edit"),
+    path("quotas/", quota_views.quota_list, name="quota-list"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
