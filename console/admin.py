@@ -219,8 +219,8 @@ class TenantAdmin(ServiceAdmin):
 
     def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
         """The reconciler removes the tenant's resources: confirm the tenants only."""
-        return [f"Tenant: {o} (its topics, groups, accounts, ACLs and quotas)" for o in objs], (
-            {}, set(), [])  # fmt: skip
+        shown = [f"Tenant: {o} (its topics, groups, accounts, ACLs and quotas)" for o in objs]
+        return shown, {}, set(), []
 
     def delete_one(self, request: HttpRequest, obj: Tenant) -> None:
         services.tenant_delete(actor=request.user, slug=obj.slug, confirm_slug=obj.slug)
@@ -361,6 +361,12 @@ class AccessRuleAdmin(ServiceAdmin):
     list_display = ("__str__", "service_account", "ready_state", "deleting")
     search_fields = ("resource_name", "service_account__name", "service_account__tenant__slug")
     list_filter = ("resource_type", "pattern_type", "permission_type", "ready_state", "deleting")
+
+    status_fields = ("ready_state", "ready_reason", "ready_message", "deleting", "created_at")
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        base = list(AccessRuleForm.Meta.fields)
+        return base + list(self.status_fields) if obj else base
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return obj is None and super().has_change_permission(request, obj)
