@@ -7,6 +7,8 @@ from datetime import timedelta
 from django import forms
 
 _TEXT = {"autocomplete": "off", "spellcheck": "false"}
+_DATE = {"type": "datetime-local", "style": "font: inherit; padding: 0.3rem 0.4rem; "
+         "border: 1px solid #dde1e7; border-radius: 4px"}  # fmt: skip
 _WHEN = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"]
 
 
@@ -28,12 +30,12 @@ class AuditFilterForm(forms.Form):
     )  # fmt: skip
     since = forms.DateTimeField(
         required=False, label="From", input_formats=_WHEN,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        widget=forms.DateTimeInput(attrs=_DATE, format="%Y-%m-%dT%H:%M"),
         error_messages={"invalid": "Enter a date (YYYY-MM-DD) or a date and time."},
     )  # fmt: skip
     until = forms.DateTimeField(
         required=False, label="To", input_formats=_WHEN,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        widget=forms.DateTimeInput(attrs=_DATE, format="%Y-%m-%dT%H:%M"),
         error_messages={"invalid": "Enter a date (YYYY-MM-DD) or a date and time."},
     )  # fmt: skip
 

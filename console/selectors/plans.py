@@ -54,6 +54,12 @@ class AccountQuotas:
     """what DescribeClientQuotas reported for this user (None: the cluster did not answer)"""
 
     @property
+    def lines(self) -> list[tuple[QuotaRow, float | None]]:
+        """Each quota row with the cluster's value (None: unset there, or not known)."""
+        seen = self.cluster or {}
+        return [(row, seen.get(row.key)) for row in self.rows]
+
+    @property
     def in_sync(self) -> bool | None:
         if self.cluster is None:
             return None
