@@ -202,7 +202,7 @@ def test_topic_create_of_existing_topic_shows_message(
     response = operator_client.post(reverse("topic-list"), {"name": name, "partitions": "5"})
     assert response.status_code == 200
     assert "already exists" in response.content.decode()
-    assert listed_topics(operator_client)[name].partition_count == 2
+    assert listed_topics(operator_client, name)[name].partition_count == 2
 
 
 def test_topic_name_of_249_characters_is_accepted(
