@@ -584,6 +584,20 @@ class TopicConfig:
     def is_override(self) -> bool:
         return self.source == "DYNAMIC_TOPIC_CONFIG"
 
+    @property
+    def source_label(self) -> str:
+        """Where the value comes from, in words for the page."""
+        return _SOURCE_LABELS.get(self.source, self.source.lower())
+
+
+_SOURCE_LABELS = {
+    "DYNAMIC_TOPIC_CONFIG": "set on this topic",
+    "DYNAMIC_BROKER_CONFIG": "broker config (dynamic)",
+    "DYNAMIC_DEFAULT_BROKER_CONFIG": "cluster-wide broker default (dynamic)",
+    "STATIC_BROKER_CONFIG": "broker config (server.properties)",
+    "DEFAULT_CONFIG": "Kafka's default",
+}
+
 
 def _source(entry: ConfigEntry) -> str:
     return ConfigSource(entry.source).name

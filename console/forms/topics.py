@@ -7,10 +7,12 @@ Fields carry no browser-side limits that would change what the user typed (a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from broker.common.limits import INT16_MAX, MAX_PARTITIONS_PER_REQUEST
 from console.broker_admin import TopicRequestRejected
@@ -235,9 +237,30 @@ class TopicConfigsForm(forms.Form):
         cleaned["set"] = changes
         return cleaned
 
+    def field_of(self, message: str) -> str:
+        """The field a message about one config belongs to: the one it was typed in
+        (``retention_ms`` for "... retention.ms ..."), else ``configs``."""
+        cleaned = getattr(self, "cleaned_data", {})
+        typed, lines = cleaned.get("set", {}), cleaned.get("configs") or {}
+        for field, config in self._FIELDS.items():
+            named = re.search(rf"(?<![\w.]){re.escape(config)}(?![\w.])", message)
+            if config in typed and config not in lines and named:
+                return field
+        return "configs"
+
+    def add_service_error(self, error: ValidationError) -> None:
+        """A service's ValidationError, each message by the field it is about."""
+        if not hasattr(error, "error_dict"):
+            self.add_error(None, error)
+            return
+        for field, errors in error.error_dict.items():
+            for item in errors:
+                message = " ".join(item.messages)
+                self.add_error(self.field_of(message) if field == "configs" else field, message)
+
     def add_broker_error(self, error: TopicRequestRejected) -> None:
         """The broker's refusal (INVALID_CONFIG, POLICY_VIOLATION...) in Kafka's words."""
-        self.add_error("configs", str(error))
+        self.add_error(self.field_of(str(error)), str(error))
 
 
 class TopicPartitionsForm(forms.Form):

@@ -154,7 +154,7 @@ def topic_configs(request: HttpRequest, name: str) -> HttpResponse:
                 delete=form.cleaned_data["delete"],
             )  # fmt: skip
         except ValidationError as exc:
-            form.add_error(None, exc)
+            form.add_service_error(exc)  # by the field the value was typed in
         except UnknownTopic:
             return _topic_missing(request, name)
         except BrokerUnavailable as exc:
