@@ -300,3 +300,12 @@ def topic_detail(*, actor: Actor, name: str) -> TopicDetail:
         tenant=tenant,
         can_manage=can_manage,
     )
+
+
+def topic_overrides(*, actor: Actor, name: str) -> list[str]:
+    """The configs set on topic ``name`` (the choices of "delete overrides"); none for a
+    topic ``actor`` may not see."""
+    if not topic_visible(actor=actor, name=name):
+        return []
+    configs = broker_admin.describe_topic_configs(name=name).values()
+    return [c.name for c in configs if c.is_override]
