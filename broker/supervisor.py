@@ -141,7 +141,7 @@ def ensure_console_credentials(config: BrokerConfig, path: Path) -> dict[str, st
     from broker.tools.users import MECHANISMS, add_offline
 
     if path.exists():
-        refusal = exposed(path, holds="the console's password")
+        refusal = exposed(str(path), path.stat().st_mode, holds="the console's password")
         if refusal is not None:
             raise StartupFailed(refusal)
         props = read_properties(path)

@@ -11,6 +11,7 @@ when daphne loads the application, which runs no system checks.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from django.conf import settings
@@ -26,7 +27,13 @@ def _credentials_problem() -> str | None:
     path = getattr(settings, "HEADWATER_KAFKA_CREDENTIALS", "")
     if not path:
         return None
-    return exposed(path, holds="the password the console logs in to the Kafka cluster with")
+    try:
+        st_mode = os.stat(path).st_mode
+    except FileNotFoundError:  # no file: no SASL login (settings reads none either)
+        return None
+    return exposed(
+        str(path), st_mode, holds="the password the console logs in to the Kafka cluster with"
+    )
 
 
 @checks.register(checks.Tags.security)

@@ -20,9 +20,9 @@ from collections.abc import Iterable, Mapping
 from django.core.exceptions import ValidationError
 
 from broker.cluster.config_catalog import TOPIC_CONFIGS
-from broker.cluster.config_def import InvalidConfigError
 from broker.common import plan_limits
 from broker.common.limits import INT16_MAX, MAX_PARTITIONS_PER_REQUEST
+from broker.errors import BrokerError
 from console import broker_admin, events
 from console.models import Tenant, TenantState
 from console.roles import Action
@@ -182,7 +182,7 @@ def _validate_config_changes(set: Mapping[str, str], delete: Iterable[str]) -> l
     for config, value in set.items():
         try:
             TOPIC_CONFIGS[config].parse(value)
-        except InvalidConfigError as exc:
+        except BrokerError as exc:  # INVALID_CONFIG with Kafka's message
             raise _field_error("configs", str(exc), "invalid") from exc
     return deleting
 
