@@ -12,16 +12,20 @@ from console.group_admin import STATES
 from console.services.groups import ResetSpec, ResetStrategy
 
 _TEXT = {"autocomplete": "off", "spellcheck": "false"}
+_SELECT = {"style": "font: inherit; padding: 0.3rem 0.4rem; border: 1px solid #dde1e7; "
+           "border-radius: 4px; background: #fff"}  # fmt: skip
 _WHEN = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%d %H:%M:%S"]
 
 
 class GroupFilterForm(forms.Form):
     q = forms.CharField(
         required=False, label="Group id", max_length=255,
-        widget=forms.TextInput(attrs=_TEXT | {"placeholder": "contains", "type": "search"}),
+        widget=forms.TextInput(attrs=_TEXT | {"placeholder": "contains"}),
     )  # fmt: skip
     state = forms.ChoiceField(
-        required=False, choices=[("", "any state")] + [(s, s) for s in STATES]
+        required=False,
+        choices=[("", "any state")] + [(s, s) for s in STATES],
+        widget=forms.Select(attrs=_SELECT),
     )
     tenant = forms.CharField(
         required=False, max_length=32,
@@ -39,6 +43,7 @@ SCOPES = [
 class ResetOffsetsForm(forms.Form):
     strategy = forms.ChoiceField(
         label="Reset to",
+        widget=forms.Select(attrs=_SELECT),
         choices=[
             (ResetStrategy.EARLIEST.value, "earliest (--to-earliest)"),
             (ResetStrategy.LATEST.value, "latest (--to-latest)"),
@@ -55,11 +60,13 @@ class ResetOffsetsForm(forms.Form):
     )  # fmt: skip
     when = forms.DateTimeField(
         required=False, label="Date and time (UTC)", input_formats=_WHEN,
-        widget=forms.DateTimeInput(attrs=_TEXT | {"type": "datetime-local", "step": "1"},
+        widget=forms.DateTimeInput(attrs=_TEXT | _SELECT | {"type": "datetime-local", "step": "1"},
                                    format="%Y-%m-%dT%H:%M:%S"),
         error_messages={"invalid": "Enter a date and time (YYYY-MM-DDTHH:MM:SS)."},
     )  # fmt: skip
-    scope = forms.ChoiceField(label="For", choices=SCOPES, initial="all")
+    scope = forms.ChoiceField(
+        label="For", choices=SCOPES, initial="all", widget=forms.Select(attrs=_SELECT)
+    )
     topic = forms.CharField(required=False, max_length=249, widget=forms.TextInput(attrs=_TEXT))
     partition = forms.IntegerField(
         required=False, min_value=0, widget=forms.TextInput(attrs=_TEXT | {"inputmode": "numeric"}),
