@@ -21,6 +21,7 @@ from console.group_admin import GroupNotEmpty, TopicPartitionKey
 from console.models import Tenant
 from console.roles import Action
 from console.selectors.groups import topic_partitions
+from console.selectors.topics import topic_visible
 from console.services._common import audit, field_error
 from console.tenancy import Actor, NotFound, authorize, is_operator
 
@@ -170,15 +171,17 @@ def group_offsets_reset(
 ) -> list[OffsetChange]:
     """Reset the group's committed offsets per ``spec``; with ``dry_run`` only compute
     them (old -> new per partition). Refused (ValidationError) while the group has
-    members: Kafka's rule, the group must be Empty or Dead. Executed resets are audited."""
+    members: Kafka's rule, the group must be Empty or Dead. As with the tool, a group
+    that does not exist yet (Dead) gets offsets on a named topic. Executed resets are
+    audited."""
     tenant = group_tenant(actor=actor, group_id=group_id, action=Action.GROUP_MANAGE)
     description = group_admin.describe_groups([group_id])[group_id]
     committed = group_admin.committed_offsets([group_id])[group_id]
-    if description.state == "Dead" and not description.members and not committed:
-        raise NotFound("no such group")
     if description.members or description.state not in ("Empty", "Dead"):
         raise ValidationError(inactive_message(group_id, description.state), code="active")
-    named = topic_partitions(topic=spec.topic) if spec.topic is not None else []
+    named: list[TopicPartitionKey] = []
+    if spec.topic is not None and topic_visible(actor=actor, name=spec.topic):
+        named = topic_partitions(topic=spec.topic)  # another tenant's topic: "No topic"
     partitions = reset_partitions(spec, committed=committed, topic_partitions=named)
     bounds = broker_admin.list_offsets(partitions)
     by_timestamp = None

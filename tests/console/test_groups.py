@@ -331,6 +331,21 @@ def test_reset_gives_the_offsets_kafkas_tool_would(
                            if form["scope"] != "partition" or p == 1}  # fmt: skip
 
 
+def test_a_new_group_gets_offsets_on_a_named_topic_of_its_tenant_only(
+    developer_client: Client, setup: Setup
+) -> None:
+    new = f"{setup.group}-new"
+    url = reverse("group-reset", args=[new])
+    data = {"strategy": "to-offset", "value": "2", "scope": "topic", "execute": "1"}
+    response = developer_client.post(url, dict(data, topic=setup.other_topic))
+    assert response.status_code == 200  # globex's topic is a topic that does not exist
+    assert f"No topic &#x27;{setup.other_topic}&#x27; on the cluster." in response.content.decode()
+    assert committed(setup.bootstrap, new) == {}
+    response = developer_client.post(url, dict(data, topic=setup.topic))
+    assert response.status_code == 302
+    assert committed(setup.bootstrap, new) == {(setup.topic, 0): 2, (setup.topic, 1): 2}
+
+
 def test_bad_reset_input_is_a_message_not_a_500(
     developer_client: Client, idle_group: Setup
 ) -> None:
