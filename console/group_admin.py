@@ -283,17 +283,19 @@ def delete_group_offsets(group_id: str, partitions: Iterable[TopicPartitionKey])
     try:
         results = admin.delete_group_offsets(group_id, wanted)
     except KafkaPythonError as exc:
-        name = type(exc).__name__.removesuffix("Error")
-        error_class = GroupNotEmpty if "NonEmpty" in name else RequestRejected
-        raise error_class(f"group {group_id!r}: {exc.description}", error_name=name) from exc
+        name = getattr(exc, "message", type(exc).__name__)  # Kafka's name of the code
+        error_class = GroupNotEmpty if name == "NON_EMPTY_GROUP" else RequestRejected
+        raise error_class(
+            f"group {group_id!r}: {name}: {exc.description}", error_name=name
+        ) from exc
     finally:
         admin.close()
     for tp, error in results.items():
         if error is not NoError:
-            name = error.__name__.removesuffix("Error")
-            error_class = GroupNotEmpty if "Subscribed" in name else RequestRejected
+            name = getattr(error, "message", error.__name__)
+            error_class = GroupNotEmpty if name == "GROUP_SUBSCRIBED_TO_TOPIC" else RequestRejected
             raise error_class(
-                f"group {group_id!r}, {tp.topic}-{tp.partition}: {error.description}",
+                f"group {group_id!r}, {tp.topic}-{tp.partition}: {name}: {error.description}",
                 error_name=name,
             )
 

@@ -240,9 +240,7 @@ def group_offsets_delete(*, actor: Actor, group_id: str, topic: str) -> list[int
     except BrokerUnavailable:
         raise
     except GroupNotEmpty as exc:
-        raise ValidationError(
-            f"{exc} (a member of the group is subscribed to {topic}).", code="subscribed"
-        ) from exc
+        raise ValidationError(str(exc), code="subscribed") from exc
     except BrokerAdminError as exc:
         raise ValidationError(str(exc), code="rejected") from exc
     audit(

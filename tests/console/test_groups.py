@@ -418,6 +418,20 @@ def test_delete_a_groups_offsets_for_one_topic(developer_client: Client, idle_gr
     assert event.before == {f"{s.topic}-0": 3, f"{s.topic}-1": 1}
 
 
+def test_offsets_a_member_reads_are_not_deleted(
+    developer_client: Client, setup: Setup, member: GroupMember
+) -> None:
+    response = developer_client.post(
+        reverse("group-offsets-delete", args=[setup.group]), {"topic": setup.topic}
+    )
+    assert response.status_code == 200
+    assert "GROUP_SUBSCRIBED_TO_TOPIC: Deleting offsets of a topic is forbidden" in (
+        response.content.decode()
+    )
+    assert committed(setup.bootstrap, setup.group) == {(setup.topic, 0): 3, (setup.topic, 1): 1}
+    assert not AuditEvent.objects.filter(action="group.offsets_delete").exists()
+
+
 def test_the_topic_page_lists_the_groups_reading_it(
     developer_client: Client, setup: Setup, member: GroupMember
 ) -> None:
@@ -435,3 +449,11 @@ def test_broker_down_is_a_message_not_a_500(operator_client: Client, cluster_dow
         response = operator_client.get(url)
         assert response.status_code == 503
         assert f"cannot reach the Kafka cluster at {cluster_down}" in response.content.decode()
+    response = operator_client.post(
+        reverse("group-reset", args=["acme.x"]),
+        {"strategy": "to-earliest", "scope": "all", "preview": "1"},
+    )
+    assert response.status_code == 503
+    assert "cannot reach the Kafka cluster" in response.content.decode()
+    response = operator_client.post(reverse("group-delete", args=["acme.x"]), {"confirm": "acme.x"})
+    assert response.status_code == 503
