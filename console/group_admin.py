@@ -113,7 +113,8 @@ def _translate(exc: KafkaException, group_id: str) -> BrokerAdminError:
     translated = broker_admin._translate(exc)
     if isinstance(translated, BrokerUnavailable) or error is None:
         return translated
-    return RequestRejected(f"group {group_id!r}: {error.name()}: {error.str()}",
+    subject = "ListGroups" if group_id == "*" else f"group {group_id!r}"
+    return RequestRejected(f"{subject}: {error.name()}: {error.str()}",
                            error_name=error.name())  # fmt: skip
 
 
@@ -129,8 +130,9 @@ def list_groups() -> list[GroupListing]:
     timeout = broker_admin._timeout()
     future = broker_admin._client().list_consumer_groups(request_timeout=timeout)
     answer = _result(future, "*")
-    if answer.errors and not answer.valid:
-        raise _translate(KafkaException(answer.errors[0]), "*")
+    if answer.errors and not answer.valid:  # every broker failed: say why (the first)
+        first = answer.errors[0]
+        raise _translate(first if isinstance(first, KafkaException) else KafkaException(first), "*")
     return sorted(
         (
             GroupListing(
