@@ -10,6 +10,7 @@ from django.views.generic import RedirectView
 from console import views
 from console.views import accounts as account_views
 from console.views import audit as audit_views
+from console.views import groups as group_views
 from console.views import plans as plan_views
 from console.views import quotas as quota_views
 from console.views import tenants as tenant_views
@@ -74,6 +75,17 @@ urlpatterns = [
     path("plans/new/", plan_views.plan_create, name="plan-create"),
     path("plans/<str:name>/", plan_views.plan_edit, name="plan-edit"),
     path("quotas/", quota_views.quota_list, name="quota-list"),
+    # consumer groups (issue 11)
+    path("groups/", group_views.group_list, name="group-list"),
+    path("groups/<str:group_id>/", group_views.group_detail, name="group-detail"),
+    path("groups/<str:group_id>/reset/", group_views.group_reset, name="group-reset"),
+    path("groups/<str:group_id>/delete/", group_views.group_delete, name="group-delete"),
+    path(
+        "groups/<str:group_id>/offsets/delete/",
+        group_views.group_offsets_delete,
+        name="group-offsets-delete",
+    ),
+    path("topics/<str:name>/groups/", group_views.topic_groups, name="topic-groups"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
