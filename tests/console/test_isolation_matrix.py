@@ -21,7 +21,7 @@ HOW TO ADD A ROW (a page added later): append one ``Endpoint`` to ``ENDPOINTS``:
     Endpoint("quota-update", "POST", "/tenants/acme/quotas/", Action.QUOTA_MANAGE,
              {"producer_byte_rate": "1024"}, audit="quota.update"),
 
-``url`` and ``data`` values may use ``{uid}`` (unique per test: for names on the shared
+``url`` and ``data`` (keys and values) may use ``{uid}`` (unique per test: for names on the shared
 broker), ``{rule_id}`` (one of acme's access rules) or ``{token_id}``-like keys you add to
 ``World.names``; ``audit`` is the audit action a successful POST records; ``prepare`` and
 ``check`` take the :class:`World` for anything more. ``test_every_url_is_in_the_matrix``
@@ -57,8 +57,10 @@ from console.models import (
 )
 from console.roles import OPERATOR_ONLY, ROLE_ACTIONS, Action
 from console.services import service_account_create, tenant_create
+from console.services._common import audit
 from tests.support.broker import BrokerProcess
 from tests.support.console import create_topic
+from tests.support.net import wait_until
 
 pytestmark = pytest.mark.django_db
 
@@ -95,6 +97,8 @@ class Endpoint:
     audit: str = ""  # the audit action an allowed POST records
     prepare: Callable[[World], None] | None = None
     check: Callable[[World], bool] | None = None  # the change happened (POSTs)
+    # an allowed answer's body is right for the role (role, body): a scoped page's content
+    shows: Callable[[World, str, str], bool] | None = None
 
 
 def _topic_exists(name: str) -> Callable[[World], bool]:
@@ -121,6 +125,66 @@ def _acme_rules() -> QuerySet[AccessRule]:
     return AccessRule.objects.filter(service_account__tenant__slug="acme")
 
 
+def _create_growing(world: World) -> None:
+    create_topic(world.bootstrap, "acme.grow-{uid}".format(**world.names))
+
+
+def _partition_count(name: str) -> int:
+    return len(broker_admin.describe_topics()[name].partitions)
+
+
+def _topic_config(world: World, config: str) -> str | None:
+    from confluent_kafka.admin import AdminClient, ConfigResource
+
+    admin = AdminClient({"bootstrap.servers": world.bootstrap})
+    resource = ConfigResource("TOPIC", world.names["topic"])
+    entries = admin.describe_configs([resource])[resource].result(15)
+    return entries[config].value if config in entries else None
+
+
+def _doomed_group(world: World) -> str:
+    return "acme.doomed-{uid}".format(**world.names)
+
+
+def _create_doomed_group(world: World) -> None:
+    """A group of acme's with offsets 3 and 1 committed on the shared topic, no members
+    (state Empty: what reset and delete need), committed through the admin API."""
+    from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
+    from confluent_kafka.admin import AdminClient
+
+    group, topic = _doomed_group(world), world.names["topic"]
+    admin = AdminClient({"bootstrap.servers": world.bootstrap})
+    offsets = [TopicPartition(topic, 0, 3), TopicPartition(topic, 1, 1)]
+    admin.alter_consumer_group_offsets([ConsumerGroupTopicPartitions(group, offsets)])[
+        group
+    ].result(15)
+    assert _committed(world) == {(topic, 0): 3, (topic, 1): 1}
+
+
+def _committed(world: World) -> dict[tuple[str, int], int]:
+    """The doomed group's committed offsets ({} once the group or its offsets are gone)."""
+    from confluent_kafka import ConsumerGroupTopicPartitions
+    from confluent_kafka.admin import AdminClient
+
+    group = _doomed_group(world)
+    admin = AdminClient({"bootstrap.servers": world.bootstrap})
+    future = admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group)])[group]
+    return {
+        (tp.topic, tp.partition): tp.offset for tp in future.result(15).topic_partitions
+        if tp.offset >= 0
+    }  # fmt: skip
+
+
+def _audit_list_scoped(world: World, role: str, body: str) -> bool:
+    """The audit list links the events the role may see, and only those: every event
+    for the operator, acme's for acme's members, globex's for the outsider."""
+    acme = f"/audit/{world.names['acme_event']}/" in body
+    globex = f"/audit/{world.names['globex_event']}/" in body
+    if role == "operator":
+        return acme and globex
+    return (acme, globex) == ((False, True) if role == "outsider" else (True, False))
+
+
 RULE = {"form": "rule", "account": "app", "resource_type": "TOPIC",
         "resource_name": "acme.audit", "pattern_type": "LITERAL", "operation": "WRITE",
         "permission_type": "DENY", "host": "*"}  # fmt: skip
@@ -130,8 +194,9 @@ ENDPOINTS: list[Endpoint] = [
     # topics (the cluster's; a member's are those inside its tenants' prefixes)
     Endpoint("topic-list", "GET", "/topics/", None),
     Endpoint("topic-create", "POST", "/topics/", Action.TOPIC_MANAGE,
-             {"name": "acme.new-{uid}", "partitions": "1", "replication_factor": "",
-              "configs": ""}, audit="topic.create", check=_topic_exists("acme.new-{uid}")),
+             {"tenant": "acme", "name": "acme.new-{uid}", "partitions": "1",
+              "replication_factor": "", "configs": ""}, audit="topic.create",
+             check=_topic_exists("acme.new-{uid}")),
     Endpoint("topic-detail", "GET", f"/topics/{ACME_TOPIC}/", Action.TOPIC_VIEW),
     Endpoint("topic-delete-page", "GET", f"/topics/{ACME_TOPIC}/delete/", Action.TOPIC_MANAGE),
     Endpoint("topic-delete", "POST", "/topics/acme.doomed-{uid}/delete/", Action.TOPIC_MANAGE,
@@ -197,6 +262,53 @@ ENDPOINTS: list[Endpoint] = [
              Action.MEMBER_MANAGE, {"action": "remove"}, audit="membership.remove",
              check=lambda w: not Membership.objects.filter(
                  user__username="acme-developer").exists()),
+    # topics inside a tenant: configure, add partitions (issue 10)
+    Endpoint("topic-configs", "POST", "/topics/{topic}/configs/", Action.TOPIC_MANAGE,
+             {"retention_ms": "{retention_ms}"}, audit="topic.alter_configs",
+             check=lambda w: _topic_config(w, "retention.ms") == w.names["retention_ms"]),
+    Endpoint("topic-partitions", "POST", "/topics/acme.grow-{uid}/partitions/",
+             Action.TOPIC_MANAGE, {"count": "2"}, audit="topic.create_partitions",
+             prepare=_create_growing,
+             check=lambda w: _partition_count("acme.grow-{uid}".format(**w.names)) == 2),
+    # the audit log: everyone logged in, each sees the events of its own tenants only
+    # (the outsider's page names nothing of acme; acme's members do not see globex's
+    # event); one event of another tenant is 404 (test_another_tenants_audit_event)
+    Endpoint("audit-list", "GET", "/audit/", None, shows=_audit_list_scoped),
+    Endpoint("audit-detail", "GET", "/audit/{acme_event}/", Action.AUDIT_VIEW),
+    # plans and quotas: the commercial side, operators only (404 for everyone else)
+    Endpoint("plan-list", "GET", "/plans/", Action.PLAN_VIEW),
+    Endpoint("plan-create-page", "GET", "/plans/new/", Action.PLAN_MANAGE),
+    Endpoint("plan-create", "POST", "/plans/new/", Action.PLAN_MANAGE, {"name": "gold-{uid}"},
+             audit="plan.create",
+             check=lambda w: Plan.objects.filter(name="gold-{uid}".format(**w.names)).exists()),
+    Endpoint("plan-edit-page", "GET", "/plans/basic/", Action.PLAN_MANAGE),
+    Endpoint("plan-edit", "POST", "/plans/basic/", Action.PLAN_MANAGE,
+             {"producer_byte_rate": "2048"}, audit="plan.update",
+             check=lambda w: Plan.objects.get(name="basic").producer_byte_rate == 2048),
+    Endpoint("quota-list", "GET", "/quotas/", Action.QUOTA_MANAGE),
+    Endpoint("quota-update", "POST", "/quotas/", Action.QUOTA_MANAGE,
+             {"account": "acme/batch", "q{batch_pk}-producer_byte_rate": "1024"},
+             audit="quota.update",
+             check=lambda w: _account("batch").quota_overrides.get("producer_byte_rate") == 1024),
+    # consumer groups (issue 11): the list is scoped like the topic list; a group's pages
+    # need group.view (reading) or group.manage (reset, delete)
+    Endpoint("group-list", "GET", "/groups/", None,
+             shows=lambda w, role, body: (w.names["group"] in body) is (role != "outsider")),
+    Endpoint("group-detail", "GET", "/groups/{group}/", Action.GROUP_VIEW),
+    Endpoint("group-reset-page", "GET", "/groups/{group}/reset/", Action.GROUP_MANAGE),
+    Endpoint("group-reset", "POST", "/groups/acme.doomed-{uid}/reset/", Action.GROUP_MANAGE,
+             {"strategy": "to-earliest", "scope": "all", "execute": "1"},
+             audit="group.offsets_reset", prepare=_create_doomed_group,
+             check=lambda w: set(_committed(w).values()) == {0}),
+    Endpoint("group-delete-page", "GET", "/groups/{group}/delete/", Action.GROUP_MANAGE),
+    Endpoint("group-delete", "POST", "/groups/acme.doomed-{uid}/delete/", Action.GROUP_MANAGE,
+             {"confirm": "acme.doomed-{uid}"}, audit="group.delete",
+             prepare=_create_doomed_group, check=lambda w: _committed(w) == {}),
+    Endpoint("group-offsets-delete", "POST", "/groups/acme.doomed-{uid}/offsets/delete/",
+             Action.GROUP_MANAGE, {"topic": "{topic}"}, audit="group.offsets_delete",
+             prepare=_create_doomed_group, check=lambda w: _committed(w) == {}),
+    Endpoint("topic-groups", "GET", "/topics/{topic}/groups/", Action.GROUP_VIEW,
+             shows=lambda w, role, body: w.names["group"] in body),
 ]  # fmt: skip
 
 # URL patterns (routes of console.urls) no row covers, and why.
@@ -225,8 +337,47 @@ def topics(shared_broker: BrokerProcess) -> None:
             create_topic(shared_broker.bootstrap, name)
 
 
+@dataclass(frozen=True)
+class Shared:
+    """Broker resources of acme the read-only rows look at (kept for the module)."""
+
+    topic: str  # acme.matrix-<muid>, 2 partitions of 5 records each
+    group: str  # acme.matrix-<muid>, offsets 3 and 1 committed by a real consumer
+
+
+@pytest.fixture(scope="module")
+def shared(shared_broker: BrokerProcess) -> Shared:
+    from confluent_kafka import Consumer, Producer, TopicPartition
+
+    muid = uuid.uuid4().hex[:8]
+    topic = group = f"acme.matrix-{muid}"
+    create_topic(shared_broker.bootstrap, topic, partitions=2)
+    producer = Producer({"bootstrap.servers": shared_broker.bootstrap, "linger.ms": 0})
+    for partition in (0, 1):
+        for offset in range(5):
+            producer.produce(topic, b"v%d" % offset, partition=partition)
+    assert producer.flush(15) == 0
+    consumer = Consumer(
+        {"bootstrap.servers": shared_broker.bootstrap, "group.id": group,
+         "enable.auto.commit": False, "auto.offset.reset": "earliest"}
+    )  # fmt: skip
+    try:
+        consumer.subscribe([topic])
+
+        def assigned() -> bool:
+            consumer.poll(0.2)
+            return len(consumer.assignment()) == 2
+
+        wait_until(assigned, timeout=60, interval=0, what=f"{group} to get its assignment")
+        offsets = [TopicPartition(topic, 0, 3), TopicPartition(topic, 1, 1)]
+        consumer.commit(offsets=offsets, asynchronous=False)
+    finally:
+        consumer.close()  # the group stays, Empty, with its committed offsets
+    return Shared(topic=topic, group=group)
+
+
 @pytest.fixture
-def world(cluster: BrokerProcess, topics: None) -> World:
+def world(cluster: BrokerProcess, topics: None, shared: Shared) -> World:
     Plan.objects.create(name="basic")
     operator = User.objects.create_user("operator", is_staff=True)  # no password: fast
     # tenant_create runs no reconcile here: the test's transaction never commits
@@ -242,7 +393,23 @@ def world(cluster: BrokerProcess, topics: None) -> World:
     User.objects.create_user("newcomer")
     rule = AccessRule.objects.filter(service_account__tenant=acme).first()
     assert rule is not None  # the first account's "full" preset
-    names = {"uid": uuid.uuid4().hex[:10], "rule_id": str(rule.pk)}
+    # one audit event of each tenant, named so a page showing it would say so
+    acme_event = audit(
+        actor=operator,
+        action="matrix.acme",
+        tenant=acme,
+        resource_type="topic",
+        resource_name="acme.audited",
+    )
+    globex_event = audit(actor=operator, action="matrix.globex", tenant=globex,
+                         resource_type="topic", resource_name="globex.audited")  # fmt: skip
+    uid = uuid.uuid4().hex[:10]
+    names = {
+        "uid": uid, "rule_id": str(rule.pk), "topic": shared.topic, "group": shared.group,
+        "acme_event": str(acme_event.pk), "globex_event": str(globex_event.pk),
+        "batch_pk": str(_account("batch").pk),
+        "retention_ms": str(3_600_000 + int(uid, 16) % 10**6),
+    }  # fmt: skip
     return World(bootstrap=cluster.bootstrap, users=users, names=names)
 
 
@@ -269,7 +436,7 @@ def _request(client: Client, endpoint: Endpoint, world: World, **kwargs: object)
     url = endpoint.url.format(**world.names)
     if endpoint.method == "GET":
         return client.get(url, **kwargs)
-    data = {key: value.format(**world.names) for key, value in endpoint.data.items()}
+    data = {k.format(**world.names): v.format(**world.names) for k, v in endpoint.data.items()}
     return client.post(url, data, **kwargs)
 
 
@@ -304,6 +471,8 @@ def test_cell(world: World, role: str, endpoint: Endpoint) -> None:
             assert response.status_code in (200, 302), body[:2000]
             if role == "outsider":  # an open page, scoped: nothing of acme on it
                 assert acme_names_beyond(url, body) == []
+            if endpoint.shows is not None and endpoint.method == "GET":
+                assert endpoint.shows(world, role, body), body[:2000]
         elif outcome == "forbidden":
             assert response.status_code == 403, body[:2000]
         elif endpoint.url.startswith("/admin/"):
@@ -317,6 +486,26 @@ def test_cell(world: World, role: str, endpoint: Endpoint) -> None:
         assert _changed(endpoint, world, audits_before) is (outcome == "allowed")
 
 
+@pytest.mark.parametrize("role", ROLES)
+def test_another_tenants_audit_event(world: World, role: str) -> None:
+    """globex's event is 404 for acme's members (like an id that does not exist, naming
+    nothing of globex), visible to globex's admin and the operator."""
+    url = "/audit/{globex_event}/".format(**world.names)
+    response = world.client(role).get(url)
+    if role == "anonymous":
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")
+    elif role in ("operator", "outsider"):
+        assert response.status_code == 200
+        assert "globex.audited" in response.content.decode()
+    else:
+        body = response.content.decode()
+        assert response.status_code == 404, body[:2000]
+        assert "globex" not in body.lower()
+        missing = world.client(role).get("/audit/999999999/")
+        assert missing.status_code == 404
+
+
 def _routes(patterns: list[URLPattern | URLResolver], prefix: str = "") -> Iterator[str]:
     for pattern in patterns:
         route = prefix + str(pattern.pattern)
@@ -328,7 +517,8 @@ def _routes(patterns: list[URLPattern | URLResolver], prefix: str = "") -> Itera
 
 def test_every_url_is_in_the_matrix() -> None:
     """A page added later without a row (or an exemption with a reason) fails here."""
-    names = {"uid": "x", "rule_id": "1"}
+    names = {"uid": "x", "rule_id": "1", "topic": "acme.t", "group": "acme.g", "acme_event": "1",
+             "globex_event": "2", "batch_pk": "1", "retention_ms": "1"}  # fmt: skip
     covered = {resolve(e.url.format(**names)).route for e in ENDPOINTS}
     rows = {e.name for e in ENDPOINTS}
     missing = []
