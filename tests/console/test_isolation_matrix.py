@@ -185,6 +185,17 @@ def _audit_list_scoped(world: World, role: str, body: str) -> bool:
     return (acme, globex) == ((False, True) if role == "outsider" else (True, False))
 
 
+def _offers(link: str, action: Action) -> Callable[[World, str, str], bool]:
+    """A page readable with a view action shows ``link`` (a form's or a page's URL) to
+    the roles allowed ``action`` only: read-only for the others rather than a 403."""
+
+    def shows(world: World, role: str, body: str) -> bool:
+        may = role == "operator" or action in ROLE_ACTIONS[role]
+        return (link.format(**world.names) in body) is may
+
+    return shows
+
+
 RULE = {"form": "rule", "account": "app", "resource_type": "TOPIC",
         "resource_name": "acme.audit", "pattern_type": "LITERAL", "operation": "WRITE",
         "permission_type": "DENY", "host": "*"}  # fmt: skip
@@ -197,7 +208,9 @@ ENDPOINTS: list[Endpoint] = [
              {"tenant": "acme", "name": "acme.new-{uid}", "partitions": "1",
               "replication_factor": "", "configs": ""}, audit="topic.create",
              check=_topic_exists("acme.new-{uid}")),
-    Endpoint("topic-detail", "GET", f"/topics/{ACME_TOPIC}/", Action.TOPIC_VIEW),
+    # a viewer reads the page; its configs and partitions forms only for topic.manage
+    Endpoint("topic-detail", "GET", f"/topics/{ACME_TOPIC}/", Action.TOPIC_VIEW,
+             shows=_offers(f"/topics/{ACME_TOPIC}/configs/", Action.TOPIC_MANAGE)),
     Endpoint("topic-delete-page", "GET", f"/topics/{ACME_TOPIC}/delete/", Action.TOPIC_MANAGE),
     Endpoint("topic-delete", "POST", "/topics/acme.doomed-{uid}/delete/", Action.TOPIC_MANAGE,
              {"confirm": "acme.doomed-{uid}"}, audit="topic.delete", prepare=_create_doomed,
@@ -294,7 +307,9 @@ ENDPOINTS: list[Endpoint] = [
     # need group.view (reading) or group.manage (reset, delete)
     Endpoint("group-list", "GET", "/groups/", None,
              shows=lambda w, role, body: (w.names["group"] in body) is (role != "outsider")),
-    Endpoint("group-detail", "GET", "/groups/{group}/", Action.GROUP_VIEW),
+    # a viewer reads the group (lag); reset/delete links and forms only for group.manage
+    Endpoint("group-detail", "GET", "/groups/{group}/", Action.GROUP_VIEW,
+             shows=_offers("/groups/{group}/reset/", Action.GROUP_MANAGE)),
     Endpoint("group-reset-page", "GET", "/groups/{group}/reset/", Action.GROUP_MANAGE),
     Endpoint("group-reset", "POST", "/groups/acme.doomed-{uid}/reset/", Action.GROUP_MANAGE,
              {"strategy": "to-earliest", "scope": "all", "execute": "1"},
