@@ -109,6 +109,32 @@ def secure_overrides(overrides: Sequence[str], plaintext: str | None = None) -> 
     return [*defaults, *rest, f"listeners={listeners}"]
 
 
+HTTP_URL_ENV = "HEADWATER_BROKER_HTTP_URL"
+DEFAULT_HTTP_PORT = 9644
+
+
+def _loopback_port(preferred: int) -> int:
+    """``preferred`` if nothing listens on it on 127.0.0.1, else any free port there."""
+    for port in (preferred, 0):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return sock.getsockname()[1]
+    raise OSError("no free loopback port for the broker's HTTP endpoint")
+
+
+def http_endpoint(config: BrokerConfig, broker_args: Sequence[str]) -> tuple[str, list[str]]:
+    """``headwater up`` turns the broker's metrics and admin endpoint on: the URL the
+    console is given (``HEADWATER_BROKER_HTTP_URL``) and the broker's arguments. An
+    ``http.listeners`` the user set is kept; else a loopback port (9644 if free)."""
+    if config.http_listeners:
+        return config.http_listeners[0].url(), list(broker_args)
+    url = f"http://127.0.0.1:{_loopback_port(DEFAULT_HTTP_PORT)}"
+    return url, [*broker_args, f"--override=http.listeners={url}"]
+
+
 def console_data_dir() -> Path:
     """The console's data directory, as console/settings.py computes it."""
     return Path(os.environ.get("HEADWATER_DATA_DIR") or REPO_ROOT / "data").resolve()
@@ -364,6 +390,9 @@ def run_up(
             credentials, bootstrap, credentials, bootstrap, credentials,
         )  # fmt: skip
     console_env = _console_env(bootstrap, credentials)
+    http_url, broker_args = http_endpoint(config, broker_args)
+    console_env[HTTP_URL_ENV] = http_url
+    log.info("broker metrics: %s/metrics; admin API: %s/v1/", http_url, http_url)
 
     stop = _StopRequest()
     stop.install()
