@@ -110,28 +110,23 @@ def secure_overrides(overrides: Sequence[str], plaintext: str | None = None) -> 
 
 
 HTTP_URL_ENV = "HEADWATER_BROKER_HTTP_URL"
-DEFAULT_HTTP_PORT = 9644
 
 
-def _loopback_port(preferred: int) -> int:
-    """``preferred`` if nothing listens on it on 127.0.0.1, else any free port there."""
-    for port in (preferred, 0):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return sock.getsockname()[1]
-    raise OSError("no free loopback port for the broker's HTTP endpoint")
+def _loopback_port() -> int:
+    """A port nothing listens on at 127.0.0.1 now (the kernel's pick: two ``up``s on one
+    machine do not race for a fixed one)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def http_endpoint(config: BrokerConfig, broker_args: Sequence[str]) -> tuple[str, list[str]]:
     """``headwater up`` turns the broker's metrics and admin endpoint on: the URL the
     console is given (``HEADWATER_BROKER_HTTP_URL``) and the broker's arguments. An
-    ``http.listeners`` the user set is kept; else a loopback port (9644 if free)."""
+    ``http.listeners`` the user set is kept; else a free loopback port."""
     if config.http_listeners:
         return config.http_listeners[0].url(), list(broker_args)
-    url = f"http://127.0.0.1:{_loopback_port(DEFAULT_HTTP_PORT)}"
+    url = f"http://127.0.0.1:{_loopback_port()}"
     return url, [*broker_args, f"--override=http.listeners={url}"]
 
 

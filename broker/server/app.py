@@ -59,7 +59,7 @@ from broker.security.tls import TlsConfigError, principal_from_certificate, serv
 from broker.server.acceptor import Acceptor, bind
 from broker.server.clients import ClientConnection, count_by_listener
 from broker.server.http_endpoint import HttpEndpoint
-from broker.server.metrics import BrokerCollector
+from broker.server.metrics import PRODUCE, BrokerCollector, count_errors, produce_sizes
 from broker.server.quota_manager import (
     EXEMPT_API_KEYS,
     REQUEST,
@@ -375,9 +375,14 @@ class BrokerServer:
         throttle_ms = ctx.quota.throttle_ms
         stats.throttle_ms += throttle_ms
         if isinstance(response, Deferred):
+            # Only sizes: the request's records must not live until the fsync.
+            sizes = produce_sizes(request.body) if header.api_key == PRODUCE else []
 
             def observe(answer: object | None, payload: bytes | None) -> None:
-                metrics.responded(header.api_key, request.body, answer)
+                if header.api_key == PRODUCE:
+                    metrics.produce_answered(sizes, answer)
+                elif answer is not None:
+                    count_errors(answer, stats.errors)
                 stats.response.observe(time.perf_counter() - handled)
                 client.bytes_out += len(payload) if payload else 0
 

@@ -101,6 +101,21 @@ def record_count(data: bytes | bytearray | memoryview) -> int:
     return count
 
 
+ProduceSizes = list[tuple[str, list[tuple[int, int]]]]
+"""Per topic of a Produce request: its name and each partition's (bytes, records)."""
+
+
+def produce_sizes(request: object) -> ProduceSizes:
+    sizes = []
+    for topic in request.topic_data:  # type: ignore[attr-defined]
+        partitions = []
+        for partition in topic.partition_data:
+            data = partition.records
+            partitions.append((len(data), record_count(data)) if data else (0, 0))
+        sizes.append((topic.name, partitions))
+    return sizes
+
+
 # -- error codes in a response ---------------------------------------------------------
 _Plan = tuple[bool, tuple[str, ...]]
 _PLANS: dict[type, _Plan] = {}
@@ -177,12 +192,12 @@ class BrokerMetrics:
 
     def responded(self, api_key: int, request: object, response: object | None) -> None:
         """A handler's answer (None for acks=0): error codes, and topic traffic."""
-        stats = self.api(api_key)
-        if response is not None:
-            count_errors(response, stats.errors)
         if api_key == PRODUCE:
-            self._produced(request, response)
-        elif api_key == FETCH and response is not None:
+            self.produce_answered(produce_sizes(request), response)
+            return
+        if response is not None:
+            count_errors(response, self.api(api_key).errors)
+        if api_key == FETCH and response is not None:
             for topic in response.responses:  # type: ignore[attr-defined]
                 size = records = 0
                 for partition in topic.partitions:
@@ -195,20 +210,22 @@ class BrokerMetrics:
                     counters.bytes_out += size
                     counters.records_out += records
 
-    def _produced(self, request: object, response: object | None) -> None:
+    def produce_answered(self, sizes: ProduceSizes, response: object | None) -> None:
+        """A Produce's answer, given the sizes of its request (:func:`produce_sizes`,
+        taken before a deferred answer, so its records need not outlive the append)."""
+        if response is not None:
+            count_errors(response, self.api(PRODUCE).errors)
         answers = response.responses if response is not None else None  # type: ignore[attr-defined]
-        for index, topic in enumerate(request.topic_data):  # type: ignore[attr-defined]
-            partitions = answers[index].partition_responses if answers is not None else None
+        for index, (name, partitions) in enumerate(sizes):
+            answered = answers[index].partition_responses if answers is not None else None
             size = records = 0
-            for position, partition in enumerate(topic.partition_data):
-                if partitions is not None and partitions[position].error_code:
+            for position, (partition_size, partition_records) in enumerate(partitions):
+                if answered is not None and answered[position].error_code:
                     continue  # nothing of it was appended
-                data = partition.records
-                if data:
-                    size += len(data)
-                    records += record_count(data)
+                size += partition_size
+                records += partition_records
             if size:
-                counters = self.topic(topic.name)
+                counters = self.topic(name)
                 counters.bytes_in += size
                 counters.records_in += records
 

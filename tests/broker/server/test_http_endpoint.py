@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from confluent_kafka import Consumer, KafkaException, Producer
+from confluent_kafka.admin import NewTopic
 from kafka import KafkaConsumer
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -121,6 +122,35 @@ def test_counters_move_as_real_clients_produce_and_consume(broker: BrokerProcess
     assert value(during, "headwater_partitions") >= 1
     assert value(during, "headwater_log_size_bytes", topic=topic, partition="0") > 200 * 100
     assert sum(v for (n, _), v in during.items() if n == "headwater_consumer_groups") >= 1
+
+
+def test_durable_produce_counts_fsync_rounds_and_records(broker: BrokerProcess) -> None:
+    topic = f"durable-{uuid.uuid4().hex[:8]}"
+    admin = admin_as(broker, "admin")
+    new = NewTopic(topic, num_partitions=2, replication_factor=1, config={"flush.mode": "durable"})
+    admin.create_topics([new])[topic].result(15)
+    before = scrape(broker)
+    producer = Producer({**client_config(broker, "admin"), "acks": "all", "linger.ms": 1})
+    for i in range(50):
+        producer.produce(topic, value=b"d" * 10, partition=i % 2)
+        producer.poll(0)
+    assert producer.flush(30) == 0
+    after = scrape(broker)
+    assert value(after, "headwater_topic_records_in_total", topic=topic) == 50
+    rounds = value(after, "headwater_fsync_seconds_count") - value(
+        before, "headwater_fsync_seconds_count"
+    )
+    assert rounds >= 1
+    covered = value(after, "headwater_group_commit_round_requests_sum") - value(
+        before, "headwater_group_commit_round_requests_sum"
+    )
+    assert covered >= rounds  # every round covered at least one request
+    answered = value(after, "headwater_response_seconds_count", api="produce") - value(
+        before, "headwater_response_seconds_count", api="produce"
+    )
+    assert answered == value(after, "headwater_requests_total", api="produce") - value(
+        before, "headwater_requests_total", api="produce"
+    )
 
 
 def test_errors_are_counted_per_api_and_code(broker: BrokerProcess) -> None:
