@@ -238,6 +238,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--partitions", type=int, default=1)
     p.add_argument("--durable", action="store_true", help="topics with flush.mode=durable")
     p.add_argument("--scrape-interval", type=float, default=1.0, help="seconds")
+    p.add_argument(
+        "--aa",
+        action="store_true",
+        help="A/A control: both brokers without metrics (shows the noise between two "
+        "identical brokers in this run)",
+    )
     p.add_argument("--out", help="results directory [bench/results/metrics-<UTC time>]")
     args = p.parse_args(argv)
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
@@ -251,7 +257,11 @@ def main(argv: list[str] | None = None) -> int:
     common = {"source": REPO_ROOT, "work_root": work, "durable": args.durable}
     brokers = {
         "off": HeadwaterBroker("metrics-off", out, **common),
-        "on": MeteredBroker("metrics-on", out, **common),
+        "on": (
+            HeadwaterBroker("metrics-off-b", out, **common)
+            if args.aa
+            else MeteredBroker("metrics-on", out, **common)
+        ),
     }
     results: dict[str, dict[str, list[float]]] = {}
     ratios: dict[str, list[float]] = {}
@@ -356,6 +366,8 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 met = "met" if cost <= GOAL else "NOT met"
                 verdicts.append(f"{key}: median cost {cost * 100:.1f} %: 3 % goal {met}")
+    if args.aa:
+        verdicts.append("A/A control: the 'on' column is a second broker without metrics")
     for api, per_request in micro.items():
         rate = statistics.median(rates[api]) if rates.get(api) else 0.0
         verdicts.append(

@@ -361,7 +361,9 @@ class BrokerCollector(Collector):
         yield from families.values()
 
     def _storage(self) -> Iterator[object]:
-        partitions = GaugeMetricFamily("headwater_partitions", "Partitions this broker leads.")
+        partitions = GaugeMetricFamily(
+            "headwater_partitions", "Partitions with an open log on this broker."
+        )
         offline = GaugeMetricFamily(
             "headwater_offline_partitions", "Partitions whose log could not be opened."
         )
