@@ -368,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
                 verdicts.append(f"{key}: median cost {cost * 100:.1f} %: 3 % goal {met}")
     if args.aa:
         verdicts.append("A/A control: the 'on' column is a second broker without metrics")
-    for api, per_request in micro.items():
+    for api, per_request in micro.items() if not args.aa else ():
         rate = statistics.median(rates[api]) if rates.get(api) else 0.0
         verdicts.append(
             f"{api}: the metrics add {per_request:.1f} us to a request (measured in-process); "
