@@ -76,9 +76,14 @@ def parse_listeners(key: str, value: str) -> tuple[Listener, ...]:
     return tuple(listeners)
 
 
-_HTTP_LISTENER = re.compile(r"^http://(?P<host>\[[^\]]*\]|[^:/\[\]]*):(?P<port>\d+)/?$")
+_HTTP_LISTENER = re.compile(
+    r"^(?P<scheme>https?)://(?P<host>\[[^\]]*\]|[^:/\[\]]*):(?P<port>\d+)/?$"
+)
 HTTP_LISTENERS_KEY = "http.listeners"
 HTTP_TOKEN_KEY = "http.admin.token"
+HTTP_TLS_LISTENER = "HTTP"
+"""The name whose ``listener.name.http.ssl.*`` settings (else ``ssl.*``) an ``https://``
+entry of ``http.listeners`` uses, as a Kafka listener's TLS settings are named."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +92,7 @@ class HttpListener:
 
     host: str
     port: int
+    tls: bool = False
 
     @property
     def loopback(self) -> bool:
@@ -94,7 +100,8 @@ class HttpListener:
 
     def url(self, port: int | None = None) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port if port is None else port}"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://{host}:{self.port if port is None else port}"
 
     def __str__(self) -> str:
         return self.url()
@@ -107,11 +114,12 @@ def parse_http_listeners(key: str, value: str) -> tuple[HttpListener, ...]:
             continue
         m = _HTTP_LISTENER.match(item)
         if m is None:
-            raise ConfigError(f"{key}: {item!r} is not http://host:port")
+            raise ConfigError(f"{key}: {item!r} is not http://host:port or https://host:port")
         port = int(m["port"])
         if not 0 <= port <= 65535:
             raise ConfigError(f"{key}: port {port} out of range")
-        listeners.append(HttpListener(m["host"].strip("[]") or "0.0.0.0", port))
+        host = m["host"].strip("[]") or "0.0.0.0"
+        listeners.append(HttpListener(host, port, tls=m["scheme"] == "https"))
     return tuple(listeners)
 
 
@@ -239,7 +247,10 @@ class BrokerConfig:
         """The ``ssl.*`` settings of one listener. As Kafka (KIP-684), the global
         ``ssl.client.auth`` does not apply to SASL_SSL listeners, only a prefixed one."""
         get = lambda key: self.listener_setting(listener_name, key)  # noqa: E731
-        if self.security_protocol(listener_name) == "SASL_SSL":
+        sasl_ssl = listener_name in self.listener_security_protocol_map and (
+            self.security_protocol(listener_name) == "SASL_SSL"
+        )
+        if sasl_ssl:
             prefixed = f"listener.name.{listener_name.lower()}.ssl.client.auth"
             client_auth = next(
                 (v for k, v in self.security.items() if k.lower() == prefixed), "none"
@@ -388,13 +399,19 @@ def config_from_properties(props: Mapping[str, str]) -> BrokerConfig:
 
 
 def _check_http(config: BrokerConfig) -> None:
-    """The admin endpoint names clients and principals: off loopback, only with a token."""
+    """The admin endpoint names clients and principals: off loopback, only behind the
+    broker's authentication: a token, or TLS that requires client certificates."""
     for listener in config.http_listeners:
-        if not listener.loopback and not config.http_admin_token:
-            raise ConfigError(
-                f"{HTTP_LISTENERS_KEY}: {listener} is not a loopback address; set "
-                f"{HTTP_TOKEN_KEY} to expose the metrics and admin endpoint"
-            )
+        if listener.loopback or config.http_admin_token:
+            continue
+        if listener.tls and config.tls_settings(HTTP_TLS_LISTENER).client_auth == "required":
+            continue
+        raise ConfigError(
+            f"{HTTP_LISTENERS_KEY}: {listener} is not a loopback address; set "
+            f"{HTTP_TOKEN_KEY}, or use https:// with "
+            f"listener.name.http.ssl.client.auth=required, to expose the metrics and "
+            "admin endpoint"
+        )
 
 
 def _check_request_memory(config: BrokerConfig) -> None:

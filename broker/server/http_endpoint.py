@@ -20,8 +20,11 @@ Routes:
   "free_bytes", "total_bytes"}], ...}``; 503 while not ready.
 
 With ``http.admin.token`` set every route requires ``Authorization: Bearer <token>``
-(compared in constant time); without it the endpoint may bind only loopback
-addresses (``broker.config`` refuses others).
+(compared in constant time). An ``https://`` listener serves TLS with the
+``listener.name.http.ssl.*`` settings (else the global ``ssl.*``), as a Kafka
+listener's; with ``listener.name.http.ssl.client.auth=required`` only clients with a
+certificate the trust store accepts get through. A non-loopback address needs one of
+the two (``broker.config`` refuses it otherwise).
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ from typing import TYPE_CHECKING
 
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
+from broker.config import HTTP_TLS_LISTENER
+from broker.security.tls import server_context
 from broker.server.clients import ClientConnection
 from broker.server.metrics import BrokerCollector, registry_for
 
@@ -132,9 +137,19 @@ class HttpEndpoint:
         self.urls: list[str] = []
 
     async def start(self) -> None:
-        for listener in self.state.config.http_listeners:
+        config = self.state.config
+        tls = (
+            server_context(config.tls_settings(HTTP_TLS_LISTENER))
+            if any(listener.tls for listener in config.http_listeners)
+            else None
+        )  # a bad key or path fails before anything is bound
+        for listener in config.http_listeners:
             server = await asyncio.start_server(
-                self._serve, listener.host, listener.port, limit=HEAD_LIMIT
+                self._serve,
+                listener.host,
+                listener.port,
+                limit=HEAD_LIMIT,
+                ssl=tls if listener.tls else None,
             )
             self._servers.append(server)
             port = server.sockets[0].getsockname()[1]
@@ -173,7 +188,7 @@ class HttpEndpoint:
                 answer = _json(400, {"error": "request head not received in time"})
             writer.write(answer)
             await writer.drain()
-        except (ConnectionError, asyncio.CancelledError):
+        except (OSError, asyncio.CancelledError):  # a reset, a failed TLS read
             pass
         except Exception:  # a bug here must not take the broker down
             log.exception("HTTP endpoint: internal error")

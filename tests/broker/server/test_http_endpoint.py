@@ -330,3 +330,52 @@ def test_fuzzed_kafka_frames_with_metrics_on_cause_no_traceback(tmp_path: Path) 
         assert b'headwater_requests_total{api="produce"}' in body
     finally:
         broker.stop()
+
+
+def test_https_with_required_client_certificates(tmp_path: Path) -> None:
+    import ssl
+
+    from tests.support.pki import CertificateAuthority
+
+    ca = CertificateAuthority(tmp_path / "pki")
+    server = ca.issue_server()
+    client = ca.issue_client("prometheus")
+    port = free_port()
+    broker = BrokerProcess(
+        tmp_path / "broker",
+        overrides={
+            "http.listeners": f"https://127.0.0.1:{port}",
+            "listener.name.http.ssl.keystore.type": "PEM",
+            "listener.name.http.ssl.keystore.location": str(server.bundle),
+            "listener.name.http.ssl.truststore.location": str(ca.certificate),
+            "listener.name.http.ssl.client.auth": "required",
+        },
+    )
+    broker.start()
+    try:
+        url = f"https://127.0.0.1:{port}/v1/health"
+        trusted = ssl.create_default_context(cafile=str(ca.certificate))
+        trusted.load_cert_chain(str(client.certificate), str(client.key))
+        with urllib.request.urlopen(url, context=trusted, timeout=10) as response:
+            assert response.status == 200
+            assert json.loads(response.read())["ready"] is True
+        anonymous = ssl.create_default_context(cafile=str(ca.certificate))
+        refused = pytest.raises((ssl.SSLError, urllib.error.URLError, ConnectionError))
+        with refused, urllib.request.urlopen(url, context=anonymous, timeout=10) as response:
+            response.read()
+        plain = raw_http(f"http://127.0.0.1:{port}", b"GET /metrics HTTP/1.1\r\n\r\n")
+        assert not plain.startswith(b"HTTP/1.1 200")  # no answer in the clear
+        assert broker.alive()
+        assert "Traceback" not in broker.log()
+    finally:
+        broker.stop()
+    # off loopback, required client certificates stand in for the token
+    exposed = config_from_properties(
+        {
+            "http.listeners": "https://0.0.0.0:9644",
+            "listener.name.http.ssl.client.auth": "required",
+        }
+    )
+    assert exposed.http_listeners[0].tls
+    with pytest.raises(ConfigError, match=r"client\.auth=required"):
+        config_from_properties({"http.listeners": "https://0.0.0.0:9644"})
