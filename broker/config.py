@@ -12,6 +12,12 @@ prefixed forms) are kept apart in ``security``, out of reprs and DescribeConfigs
 because some are secrets (docs/security.md). A listener's connection limits
 (``listener.name.<listener>.max.connections``, ``...max.connection.creation.rate``)
 are ordinary configs, validated like the broker-wide ones.
+
+``http.listeners`` (``http://127.0.0.1:9644``; empty, the default, for none) turns on
+the HTTP endpoint of :mod:`broker.server.http_endpoint` (Prometheus ``/metrics`` and
+the ``/v1/`` admin API); ``http.admin.token``, a secret kept out of ``properties``,
+is the ``Authorization: Bearer`` token it requires, and must be set to bind an address
+other than loopback (docs/streams.md "Broker metrics and admin endpoint").
 """
 
 from __future__ import annotations
@@ -67,6 +73,53 @@ def parse_listeners(key: str, value: str) -> tuple[Listener, ...]:
     names = [listener.name for listener in listeners]
     if len(set(names)) != len(names):
         raise ConfigError(f"{key}: listener names must be unique")
+    return tuple(listeners)
+
+
+_HTTP_LISTENER = re.compile(
+    r"^(?P<scheme>https?)://(?P<host>\[[^\]]*\]|[^:/\[\]]*):(?P<port>\d+)/?$"
+)
+HTTP_LISTENERS_KEY = "http.listeners"
+HTTP_TOKEN_KEY = "http.admin.token"
+HTTP_TLS_LISTENER = "HTTP"
+"""The name whose ``listener.name.http.ssl.*`` settings (else ``ssl.*``) an ``https://``
+entry of ``http.listeners`` uses, as a Kafka listener's TLS settings are named."""
+
+
+@dataclass(frozen=True, slots=True)
+class HttpListener:
+    """One ``http://host:port`` entry of ``http.listeners``."""
+
+    host: str
+    port: int
+    tls: bool = False
+
+    @property
+    def loopback(self) -> bool:
+        return self.host == "localhost" or self.host.startswith("127.") or self.host == "::1"
+
+    def url(self, port: int | None = None) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://{host}:{self.port if port is None else port}"
+
+    def __str__(self) -> str:
+        return self.url()
+
+
+def parse_http_listeners(key: str, value: str) -> tuple[HttpListener, ...]:
+    listeners = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        m = _HTTP_LISTENER.match(item)
+        if m is None:
+            raise ConfigError(f"{key}: {item!r} is not http://host:port or https://host:port")
+        port = int(m["port"])
+        if not 0 <= port <= 65535:
+            raise ConfigError(f"{key}: port {port} out of range")
+        host = m["host"].strip("[]") or "0.0.0.0"
+        listeners.append(HttpListener(host, port, tls=m["scheme"] == "https"))
     return tuple(listeners)
 
 
@@ -131,6 +184,10 @@ class BrokerConfig:
     listener_security_protocol_map: Mapping[str, str] = field(
         default_factory=lambda: dict(DEFAULT_PROTOCOL_MAP)
     )
+    http_listeners: tuple[HttpListener, ...] = ()
+    """``http.listeners``: where the metrics and admin endpoint listens (none: off)."""
+    http_admin_token: str | None = field(default=None, repr=False)
+    """``http.admin.token``: the endpoint's ``Authorization: Bearer`` token (a secret)."""
     extra: Mapping[str, str] = field(default_factory=dict)
     properties: Mapping[str, str] = field(default_factory=dict)
     """Every known key as given (file, then overrides): the STATIC_BROKER_CONFIG layer."""
@@ -190,7 +247,10 @@ class BrokerConfig:
         """The ``ssl.*`` settings of one listener. As Kafka (KIP-684), the global
         ``ssl.client.auth`` does not apply to SASL_SSL listeners, only a prefixed one."""
         get = lambda key: self.listener_setting(listener_name, key)  # noqa: E731
-        if self.security_protocol(listener_name) == "SASL_SSL":
+        sasl_ssl = listener_name in self.listener_security_protocol_map and (
+            self.security_protocol(listener_name) == "SASL_SSL"
+        )
+        if sasl_ssl:
             prefixed = f"listener.name.{listener_name.lower()}.ssl.client.auth"
             client_auth = next(
                 (v for k, v in self.security.items() if k.lower() == prefixed), "none"
@@ -302,6 +362,12 @@ def config_from_properties(props: Mapping[str, str]) -> BrokerConfig:
         if key == PROTOCOL_MAP_KEY:
             values["listener_security_protocol_map"] = parse_protocol_map(key, value)
             continue
+        if key == HTTP_LISTENERS_KEY:
+            values["http_listeners"] = parse_http_listeners(key, value)
+            continue
+        if key == HTTP_TOKEN_KEY:  # a secret: not in properties, reprs or DescribeConfigs
+            values["http_admin_token"] = value or None
+            continue
         if parser is None and definition is None and key.startswith(SECURITY_PREFIXES):
             security[key] = value
             continue
@@ -328,7 +394,24 @@ def config_from_properties(props: Mapping[str, str]) -> BrokerConfig:
     config = BrokerConfig(**values, extra=extra, properties=known, security=security)  # type: ignore[arg-type]
     _check_listeners(config)
     _check_request_memory(config)
+    _check_http(config)
     return config
+
+
+def _check_http(config: BrokerConfig) -> None:
+    """The admin endpoint names clients and principals: off loopback, only behind the
+    broker's authentication: a token, or TLS that requires client certificates."""
+    for listener in config.http_listeners:
+        if listener.loopback or config.http_admin_token:
+            continue
+        if listener.tls and config.tls_settings(HTTP_TLS_LISTENER).client_auth == "required":
+            continue
+        raise ConfigError(
+            f"{HTTP_LISTENERS_KEY}: {listener} is not a loopback address; set "
+            f"{HTTP_TOKEN_KEY}, or use https:// with "
+            f"listener.name.http.ssl.client.auth=required, to expose the metrics and "
+            "admin endpoint"
+        )
 
 
 def _check_request_memory(config: BrokerConfig) -> None:

@@ -110,6 +110,27 @@ def secure_overrides(overrides: Sequence[str], plaintext: str | None = None) -> 
     return [*defaults, *rest, f"listeners={listeners}"]
 
 
+HTTP_URL_ENV = "HEADWATER_BROKER_HTTP_URL"
+
+
+def _loopback_port() -> int:
+    """A port nothing listens on at 127.0.0.1 now (the kernel's pick: two ``up``s on one
+    machine do not race for a fixed one)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def http_endpoint(config: BrokerConfig, broker_args: Sequence[str]) -> tuple[str, list[str]]:
+    """``headwater up`` turns the broker's metrics and admin endpoint on: the URL the
+    console is given (``HEADWATER_BROKER_HTTP_URL``) and the broker's arguments. An
+    ``http.listeners`` the user set is kept; else a free loopback port."""
+    if config.http_listeners:
+        return config.http_listeners[0].url(), list(broker_args)
+    url = f"http://127.0.0.1:{_loopback_port()}"
+    return url, [*broker_args, f"--override=http.listeners={url}"]
+
+
 def console_data_dir() -> Path:
     """The console's data directory, as console/settings.py computes it."""
     return Path(os.environ.get("HEADWATER_DATA_DIR") or REPO_ROOT / "data").resolve()
@@ -362,6 +383,9 @@ def run_up(
             credentials, bootstrap, credentials, bootstrap, credentials,
         )  # fmt: skip
     console_env = _console_env(bootstrap, credentials)
+    http_url, broker_args = http_endpoint(config, broker_args)
+    console_env[HTTP_URL_ENV] = http_url
+    log.info("broker metrics: %s/metrics; admin API: %s/v1/", http_url, http_url)
 
     stop = _StopRequest()
     stop.install()

@@ -25,6 +25,12 @@ Request memory is bounded broker-wide by ``queued.max.request.bytes``
 soon as its size prefix arrives, before more of it is read; a connection whose frame
 does not fit is muted (not read from) until it does. A failed login closes the
 connection ``connection.failed.authentication.delay.ms`` after its error response.
+
+With ``http.listeners`` set, every request is counted (:mod:`broker.server.metrics`:
+queue, handler and response times, error codes, topic traffic, throttle time) and each
+connection is listed in ``self.clients`` (:mod:`broker.server.clients`); the HTTP
+endpoint (:mod:`broker.server.http_endpoint`) serves them. Without it, that costs one
+``is None`` check per request.
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ import asyncio
 import logging
 import signal
 import ssl
+import time
+from collections.abc import Callable
 from itertools import count
 
 from broker.cluster.lock import lock_log_dir
@@ -49,6 +57,9 @@ from broker.protocol.framing import frame
 from broker.security.sasl import ANONYMOUS, AuthenticationFailed, ConnectionSecurity
 from broker.security.tls import TlsConfigError, principal_from_certificate, server_context
 from broker.server.acceptor import Acceptor, bind
+from broker.server.clients import ClientConnection, count_by_listener
+from broker.server.http_endpoint import HttpEndpoint
+from broker.server.metrics import PRODUCE, BrokerCollector, count_errors, produce_sizes
 from broker.server.quota_manager import (
     EXEMPT_API_KEYS,
     REQUEST,
@@ -75,6 +86,10 @@ class BrokerServer:
         self._connection_ids = count(1)
         self._connections: set[asyncio.Task[None]] = set()
         self.request_memory = RequestMemoryPool(state.config.queued_max_request_bytes)
+        self.metrics = state.metrics
+        self.clients: dict[int, ClientConnection] = {}
+        """Open connections by id (kept only while the metrics are on)."""
+        self.http: HttpEndpoint | None = None
 
     async def start(self) -> None:
         config = self.state.config
@@ -100,8 +115,16 @@ class BrokerServer:
             acceptor.start()
             self._acceptors.append(acceptor)
             log.info("listening on %s (%s)", listener, config.security_protocol(listener.name))
+        if self.metrics is not None:
+            collector = BrokerCollector(
+                self.metrics, self.state, lambda: count_by_listener(self.clients)
+            )
+            self.http = HttpEndpoint(self.state, collector, lambda: self.clients)
+            await self.http.start()
 
     async def stop(self) -> None:
+        if self.http is not None:
+            await self.http.stop()
         for acceptor in self._acceptors:
             await acceptor.stop_accepting()
         connections = list(self._connections)
@@ -149,9 +172,22 @@ class BrokerServer:
         )
         responder = Responder(writer)
         grant = FrameGrant(self.request_memory)
+        client = None
+        if self.metrics is not None:
+            client = ClientConnection(
+                connection_id,
+                listener_name,
+                security.client_address,
+                peer[1] if peer and len(peer) > 1 else None,
+                security,
+            )
+            self.clients[connection_id] = client
         try:
             while True:
                 data = await reader.read(READ_CHUNK)
+                if client is not None:
+                    client.bytes_in += len(data)
+                    client.read_at = time.perf_counter()
                 if not data:
                     if connection.buffered:
                         log.warning(
@@ -162,7 +198,7 @@ class BrokerServer:
                         )
                     return
                 connection.receive_data(data)
-                keep_open = await self._process(connection, security, responder, grant)
+                keep_open = await self._process(connection, security, responder, grant, client)
                 await responder.drain()
                 if not keep_open:
                     await responder.flush()
@@ -187,6 +223,7 @@ class BrokerServer:
         finally:
             grant.release()
             self._connections.discard(task)
+            self.clients.pop(connection_id, None)
             await responder.close()
             writer.close()
 
@@ -196,10 +233,12 @@ class BrokerServer:
         security: ConnectionSecurity,
         responder: Responder,
         grant: FrameGrant,
+        client: ClientConnection | None = None,
     ) -> bool:
         """Serve every whole request (or raw SASL token) buffered; False: close now."""
         while True:
             was_authenticated = security.authenticated
+            was_failed = security.failed
             frame_size = connection.next_frame_size()
             if frame_size is None:
                 return True
@@ -213,6 +252,8 @@ class BrokerServer:
                 try:
                     answer = await self._authenticate_raw(security, token)
                 except AuthenticationFailed:
+                    if self.metrics is not None:
+                        self.metrics.authentication_failed(security.listener_name)
                     return False  # SaslHandshake v0 has no way to carry an error
                 grant.release()
                 await responder.submit(frame(answer))
@@ -224,7 +265,7 @@ class BrokerServer:
                     api = messages.api_name(request.header.api_key).upper()
                     raise ProtocolViolation(security.rejection(api))
                 try:
-                    pending, throttle_ms = await self._dispatch(request, security)
+                    pending, throttle_ms = await self._dispatch(request, security, client)
                 except Exception as exc:  # a handler bug: name the request in its traceback
                     header = request.header
                     exc.add_note(
@@ -233,6 +274,8 @@ class BrokerServer:
                     )
                     raise
                 grant.release()  # handled: a Produce's records are in the log
+                if client is not None and security.failed and not was_failed:
+                    self.metrics.authentication_failed(security.listener_name)  # type: ignore[union-attr]
                 await responder.submit(pending)
                 if throttle_ms:
                     # KIP-219: answer at once, then read nothing more from this client
@@ -252,7 +295,7 @@ class BrokerServer:
         return security.authenticate(token)
 
     async def _dispatch(
-        self, request: Request, security: ConnectionSecurity
+        self, request: Request, security: ConnectionSecurity, client: ClientConnection | None = None
     ) -> tuple[Pending, int]:
         """The encoded response, None for none (acks=0), or an awaitable of either for a
         Deferred answer (written in order by the connection's Responder); and the
@@ -272,6 +315,8 @@ class BrokerServer:
         )
         if request.body is None:  # ApiVersions at a version we do not serve
             return KafkaConnection.send(header, unsupported_version_response(ctx)), 0
+        if client is not None:
+            return await self._dispatch_measured(ctx, request, client)
         handler = self.registry.get(header.api_key)
         assert handler is not None
         if log.isEnabledFor(logging.DEBUG):
@@ -298,14 +343,83 @@ class BrokerServer:
             response = with_throttle(response, throttle_ms)
         return KafkaConnection.send(header, response), throttle_ms
 
+    async def _dispatch_measured(
+        self, ctx: RequestContext, request: Request, client: ClientConnection
+    ) -> tuple[Pending, int]:
+        """:meth:`_dispatch` with the metrics on: the same steps, timed and counted."""
+        metrics = self.metrics
+        assert metrics is not None
+        header = request.header
+        started = time.perf_counter()
+        stats = metrics.api(header.api_key)
+        stats.requests += 1
+        stats.queue.observe(started - client.read_at)
+        client.requests += 1
+        client.client_id = header.client_id
+        if header.api_key == API_VERSIONS:  # KIP-511: v3+ names the client software
+            name = getattr(request.body, "client_software_name", None)
+            if name:
+                client.client_software_name = name
+                client.client_software_version = request.body.client_software_version  # type: ignore[attr-defined]
+        handler = self.registry.get(header.api_key)
+        assert handler is not None
+        quotas = self.state.quotas
+        if quotas.active and header.api_key not in EXEMPT_API_KEYS:
+            handler_time = HandlerTime()
+            response = await handler_time.run(handler.handle(ctx, request.body))
+            quotas.record(ctx.quota, REQUEST, handler_time.busy_s * 100)
+        else:
+            response = await handler.handle(ctx, request.body)
+        handled = time.perf_counter()
+        stats.handler.observe(handled - started)
+        throttle_ms = ctx.quota.throttle_ms
+        stats.throttle_ms += throttle_ms
+        if isinstance(response, Deferred):
+            # Only sizes: the request's records must not live until the fsync.
+            sizes = produce_sizes(request.body) if header.api_key == PRODUCE else []
+
+            def observe(answer: object | None, payload: bytes | None) -> None:
+                if header.api_key == PRODUCE:
+                    metrics.produce_answered(sizes, answer)
+                elif answer is not None:
+                    count_errors(answer, stats.errors)
+                stats.response.observe(time.perf_counter() - handled)
+                client.bytes_out += len(payload) if payload else 0
+
+            pending = _encode_when_ready(header, response, throttle_ms, observe)
+            return pending, throttle_ms
+        metrics.responded(header.api_key, request.body, response)
+        if response is None:
+            stats.response.observe(time.perf_counter() - handled)
+            return None, throttle_ms
+        if throttle_ms:
+            response = with_throttle(response, throttle_ms)
+        encoded = KafkaConnection.send(header, response)
+        stats.response.observe(time.perf_counter() - handled)
+        client.bytes_out += (
+            sum(len(part) for part in encoded) if type(encoded) is list else len(encoded)
+        )
+        return encoded, throttle_ms
+
+
+API_VERSIONS = 18
+
 
 async def _encode_when_ready(
-    header: RequestHeader, deferred: Deferred, throttle_ms: int
+    header: RequestHeader,
+    deferred: Deferred,
+    throttle_ms: int,
+    observe: Callable[[object | None, bytes | None], None] | None = None,
 ) -> bytes | None:
     response = await deferred.response
     if response is None:
+        if observe is not None:
+            observe(None, None)
         return None
-    return KafkaConnection.send(header, with_throttle(response, throttle_ms))
+    encoded = KafkaConnection.send(header, with_throttle(response, throttle_ms))
+    if observe is not None:
+        observe(response, encoded)  # type: ignore[arg-type]
+    return encoded
 
 
 async def serve(config: BrokerConfig) -> None:

@@ -46,6 +46,7 @@ from broker.errors import BrokerError, ErrorCode
 from broker.server.config_manager import ConfigManager
 from broker.server.connection_quotas import ConnectionQuotas
 from broker.server.flusher import GroupCommitFlusher
+from broker.server.metrics import BrokerMetrics
 from broker.server.offsets_topic import ConsumerOffsetsLog
 from broker.server.quota_manager import QuotaManager
 from broker.storage.file_pool import default_capacity, raise_open_file_limit
@@ -113,6 +114,10 @@ class BrokerState:
         """PBKDF2 runs of SASL/PLAIN logins, one at a time: however many clients try
         passwords at once, hashing takes at most one core from the event loop."""
         self.flusher = GroupCommitFlusher()
+        self.metrics = BrokerMetrics() if config.http_listeners else None
+        """Request, topic and fsync counters; None while ``http.listeners`` is empty."""
+        if self.metrics is not None:
+            self.flusher.on_round = self.metrics.fsync_round
         self.offline_partitions: dict[tuple[str, int], str] = {}
         """Partitions whose log could not be opened at start-up, with the reason: served
         as offline (KAFKA_STORAGE_ERROR, no leader in Metadata) while the rest serves."""
