@@ -8,8 +8,10 @@ from django.urls import path
 from django.views.generic import RedirectView
 
 from console import views
+from console.api.app import api
 from console.views import accounts as account_views
 from console.views import tenants as tenant_views
+from console.views import tokens as token_views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="topic-list"), name="home"),
@@ -60,6 +62,10 @@ urlpatterns = [
         account_views.member_update,
         name="member-update",
     ),
+    # the REST API (console/api/) and the user's API tokens
+    path("api/v1/", api.urls),
+    path("account/tokens/", token_views.token_list, name="token-list"),
+    path("account/tokens/<int:token_id>/revoke/", token_views.token_revoke, name="token-revoke"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
