@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Path, Query, Router, Schema
+from ninja.responses import Status
 
 from console import services
 from console.api.schemas import INT64_MAX, ConditionOut, PageMeta, Text, page_of, responses
@@ -87,30 +88,30 @@ def access_rule_list(
 @router.post(BASE, response=responses(AccessRuleOut, 201), summary="Create an access rule")
 def access_rule_create(
     request: HttpRequest, slug: str, payload: AccessRuleIn
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     fields = payload.dict()
     rule = services.access_rule_create(
         actor=request.auth, tenant_slug=slug, account_name=fields.pop("account"), **fields
     )
-    return 201, rule_out(rule)
+    return Status(201, rule_out(rule))
 
 
 @router.post(BASE + "/presets", response=responses(list[AccessRuleOut], 201),
              summary="Add a preset's rules over the whole prefix")  # fmt: skip
 def access_rules_from_preset(
     request: HttpRequest, slug: str, payload: PresetIn
-) -> tuple[int, list[dict[str, Any]]]:
+) -> Status[list[dict[str, Any]]]:
     """``producer``, ``consumer`` or ``full``; rules the account has already are kept."""
     rules = services.access_rules_from_preset(
         actor=request.auth, tenant_slug=slug, account_name=payload.account, preset=payload.preset
     )
-    return 201, [rule_out(rule) for rule in rules]
+    return Status(201, [rule_out(rule) for rule in rules])
 
 
 @router.delete(BASE + "/{rule_id}", response=responses(AcceptedOut, 202),
                summary="Delete an access rule")  # fmt: skip
 def access_rule_delete(
     request: HttpRequest, slug: str, rule_id: int = Path(..., ge=1, le=INT64_MAX)
-) -> tuple[int, dict[str, str]]:
+) -> Status[dict[str, str]]:
     services.access_rule_delete(actor=request.auth, tenant_slug=slug, rule_id=rule_id)
-    return 202, {"detail": "the ACL is being removed from the cluster"}
+    return Status(202, {"detail": "the ACL is being removed from the cluster"})

@@ -50,9 +50,7 @@ def audit_event_list(
     action: str = Query("", max_length=64),
     page: int = Query(1, ge=1),
 ) -> dict[str, Any]:
-    events = selectors.audit_event_list(
-        actor=request.auth, tenant=tenant, action=action, page=page
-    )
+    events = selectors.audit_event_list(actor=request.auth, tenant=tenant, action=action, page=page)
     return page_of(events, [event_out(event) for event in events.object_list])
 
 

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Router, Schema
+from ninja.responses import Status
 
 from console import services
 from console.api.schemas import Text, responses
@@ -42,9 +43,9 @@ def member_list(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
 
 
 @router.post(BASE, response=responses(MemberOut, 201), summary="Add a member")
-def membership_add(request: HttpRequest, slug: str, payload: MemberIn) -> tuple[int, Any]:
+def membership_add(request: HttpRequest, slug: str, payload: MemberIn) -> Status[Any]:
     membership = services.membership_add(actor=request.auth, tenant_slug=slug, **payload.dict())
-    return 201, member_out(membership)
+    return Status(201, member_out(membership))
 
 
 @router.put(BASE + "/{username}", response=responses(MemberOut), summary="Change a role")
@@ -58,6 +59,6 @@ def membership_update(
 
 
 @router.delete(BASE + "/{username}", response=responses(None, 204), summary="Remove a member")
-def membership_remove(request: HttpRequest, slug: str, username: str) -> tuple[int, None]:
+def membership_remove(request: HttpRequest, slug: str, username: str) -> Status[None]:
     services.membership_remove(actor=request.auth, tenant_slug=slug, username=username)
-    return 204, None
+    return Status(204, None)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import Router, Schema
+from ninja.responses import Status
 from pydantic import Field
 
 from console import services
@@ -51,10 +52,10 @@ def plan_list(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @router.post("", response=responses(PlanOut, 201), summary="Create a plan")
-def plan_create(request: HttpRequest, payload: PlanIn) -> tuple[int, dict[str, Any]]:
+def plan_create(request: HttpRequest, payload: PlanIn) -> Status[dict[str, Any]]:
     values = payload.dict()
     plan = services.plan_create(actor=request.auth, **values)
-    return 201, plan_out(selectors.plan_get(actor=request.auth, name=plan.name))
+    return Status(201, plan_out(selectors.plan_get(actor=request.auth, name=plan.name)))
 
 
 @router.get("/{name}", response=responses(PlanOut), summary="Get a plan")

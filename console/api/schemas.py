@@ -18,7 +18,7 @@ def _no_nul(value: str) -> str:
     return value
 
 
-def Text(max_length: int = 255) -> Any:  # noqa: N802: a type factory, used like a type
+def Text(max_length: int = 255) -> Any:  # a type factory, used like a type
     """A string of at most ``max_length`` characters without NUL (PostgreSQL refuses it)."""
     return Annotated[str, StringConstraints(max_length=max_length), AfterValidator(_no_nul)]
 
@@ -48,7 +48,7 @@ class ConditionOut(Schema):
     status: str
     reason: str
     message: str
-    lastTransitionTime: str  # noqa: N815: Kubernetes' spelling
+    lastTransitionTime: str  # Kubernetes spelling
 
 
 def page_of(page: Page[Any], items: list[Any]) -> dict[str, Any]:

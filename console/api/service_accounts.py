@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
+from ninja.responses import Status
 from pydantic import Field
 
 from console import services
@@ -107,14 +108,17 @@ def service_account_list(request: HttpRequest, slug: str) -> list[dict[str, Any]
              summary="Create a service account")  # fmt: skip
 def service_account_create(
     request: HttpRequest, response: HttpResponse, slug: str, payload: ServiceAccountCreateIn
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     credential = services.service_account_create(
         actor=request.auth, tenant_slug=slug, **payload.dict()
     )
     never_cached(response)
     account = selectors.service_account_get(actor=request.auth, slug=slug, name=payload.name)
-    return 201, {"service_account": account_out(account.account),
-                 "credential": credential_out(credential)}  # fmt: skip
+    body = {
+        "service_account": account_out(account.account),
+        "credential": credential_out(credential),
+    }
+    return Status(201, body)
 
 
 @router.get(BASE + "/{name}", response=responses(ServiceAccountDetailOut),
@@ -146,4 +150,3 @@ def service_account_revoke(request: HttpRequest, slug: str, name: str) -> dict[s
 def quota_update(request: HttpRequest, slug: str, name: str, payload: QuotasIn) -> dict[str, Any]:
     services.quota_update(actor=request.auth, tenant_slug=slug, name=name, quotas=payload.quotas)
     return _detail(request, slug, name)
-

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control
 from ninja import Query, Router, Schema
+from ninja.responses import Status
 from pydantic import Field
 
 from console import services
@@ -143,11 +144,13 @@ def tenant_list(
 @router.post("", response=responses(TenantCreatedOut, 201), summary="Create a tenant")
 def tenant_create(
     request: HttpRequest, response: HttpResponse, payload: TenantCreateIn
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     created = services.tenant_create(actor=request.auth, **payload.dict())
     never_cached(response)
     detail = selectors.tenant_get(actor=request.auth, slug=created.tenant.slug)
-    return 201, {"tenant": detail_out(detail), "credential": credential_out(created.credential)}
+    return Status(
+        201, {"tenant": detail_out(detail), "credential": credential_out(created.credential)}
+    )
 
 
 @router.get("/{slug}", response=responses(TenantDetailOut), summary="Get a tenant")
@@ -158,11 +161,11 @@ def tenant_get(request: HttpRequest, slug: str) -> dict[str, Any]:
 @router.delete("/{slug}", response=responses(TenantDetailOut, 202), summary="Delete a tenant")
 def tenant_delete(
     request: HttpRequest, slug: str, confirm_slug: str = Query(..., max_length=32)
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     """Operators. ``confirm_slug`` must repeat the slug; the reconciler then removes the
     tenant's ACLs, quotas, SCRAM users, groups and topics (``deletion_steps``)."""
     services.tenant_delete(actor=request.auth, slug=slug, confirm_slug=confirm_slug)
-    return 202, detail_out(selectors.tenant_get(actor=request.auth, slug=slug))
+    return Status(202, detail_out(selectors.tenant_get(actor=request.auth, slug=slug)))
 
 
 @router.post("/{slug}/drift/reapply", response=responses(DriftOut), summary="Re-apply")

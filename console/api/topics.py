@@ -7,6 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router, Schema
+from ninja.responses import Status
 from pydantic import Field
 
 from broker.common.limits import INT16_MAX
@@ -64,9 +65,9 @@ def topic_list(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @router.post("", response=responses(TopicOut, 201), summary="Create a topic")
-def topic_create(request: HttpRequest, payload: TopicCreateIn) -> tuple[int, dict[str, Any]]:
+def topic_create(request: HttpRequest, payload: TopicCreateIn) -> Status[dict[str, Any]]:
     services.topic_create(actor=request.auth, **payload.dict())
-    return 201, topic_out(selectors.topic_get(actor=request.auth, name=payload.name))
+    return Status(201, topic_out(selectors.topic_get(actor=request.auth, name=payload.name)))
 
 
 @router.get("/{name}", response=responses(TopicOut), summary="Get a topic")
@@ -75,7 +76,7 @@ def topic_get(request: HttpRequest, name: str) -> dict[str, Any]:
 
 
 @router.delete("/{name}", response=responses(None, 204), summary="Delete a topic")
-def topic_delete(request: HttpRequest, name: str) -> tuple[int, None]:
+def topic_delete(request: HttpRequest, name: str) -> Status[None]:
     """Internal topics (``__consumer_offsets``...) are refused (422)."""
     services.topic_delete(actor=request.auth, name=name)
-    return 204, None
+    return Status(204, None)

@@ -29,7 +29,9 @@ def audit_event_list(
     NotFound)."""
     events: QuerySet[AuditEvent] = AuditEvent.objects.all()
     if tenant:
-        events = events.filter(tenant=tenant_for(actor=actor, slug=tenant, action=Action.AUDIT_VIEW))
+        events = events.filter(
+            tenant=tenant_for(actor=actor, slug=tenant, action=Action.AUDIT_VIEW)
+        )
     elif not is_operator(actor):
         roles = [role for role, actions in ROLE_ACTIONS.items() if Action.AUDIT_VIEW in actions]
         tenant_ids = Membership.objects.filter(
