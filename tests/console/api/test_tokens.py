@@ -95,8 +95,10 @@ def test_the_session_works_and_writes_need_the_csrf_token(users: dict[str, User]
     assert refused.status_code == 403 and "CSRF" in error_of(refused)["detail"]
     client.get("/account/tokens/")  # sets the csrftoken cookie, as a page does
     csrf = client.cookies["csrftoken"].value
-    allowed = client.put("/api/v1/tenants/acme/members/acme-viewer", body,
-                         content_type="application/json", headers={"X-CSRFToken": csrf})  # fmt: skip
+    allowed = client.put(
+        "/api/v1/tenants/acme/members/acme-viewer", body,
+        content_type="application/json", headers={"X-CSRFToken": csrf},
+    )  # fmt: skip
     assert allowed.status_code == 200, allowed.content
     assert allowed.json() == {"username": "acme-viewer", "role": "developer"}
 

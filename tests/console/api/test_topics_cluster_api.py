@@ -34,8 +34,10 @@ def authorizing_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bro
     )
     broker.start()
     admin = AdminClient({"bootstrap.servers": broker.bootstrap})
-    binding = AclBinding(ResourceType.TOPIC, "acme.", ResourcePatternType.PREFIXED,
-                         "User:acme-app", "*", AclOperation.READ, AclPermissionType.ALLOW)  # fmt: skip
+    binding = AclBinding(
+        ResourceType.TOPIC, "acme.", ResourcePatternType.PREFIXED,
+        "User:acme-app", "*", AclOperation.READ, AclPermissionType.ALLOW,
+    )  # fmt: skip
     for future in admin.create_acls([binding]).values():
         future.result(15)
     yield broker
