@@ -168,14 +168,20 @@ def tenant_delete(
     return Status(202, detail_out(selectors.tenant_get(actor=request.auth, slug=slug)))
 
 
-@router.post("/{slug}/drift/reapply", response=responses(DriftOut), summary="Re-apply")
+@router.post(
+    "/{slug}/drift/reapply",
+    response=responses(DriftOut),
+    summary="Drift: re-apply the console's state",
+)
 def drift_reapply(request: HttpRequest, slug: str) -> dict[str, Any]:
     """Desired wins: the next reconcile makes the cluster match the console."""
     services.drift_reapply(actor=request.auth, tenant_slug=slug)
     return {"detail": "re-applying the console's state to the cluster", "problems": []}
 
 
-@router.post("/{slug}/drift/adopt", response=responses(DriftOut), summary="Adopt")
+@router.post(
+    "/{slug}/drift/adopt", response=responses(DriftOut), summary="Drift: adopt the cluster's state"
+)
 def drift_adopt(request: HttpRequest, slug: str) -> dict[str, Any]:
     """The cluster wins: what changed behind the console's back becomes desired state."""
     problems = services.drift_adopt(actor=request.auth, tenant_slug=slug)

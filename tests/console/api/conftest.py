@@ -14,6 +14,7 @@ from django.test import Client
 from console.models import Membership, Plan, Tenant
 from console.services import tenant_create
 from console.services.tokens import api_token_create
+from tests.browser.conftest import chromium  # noqa: F401 (the browser tests' Chromium)
 
 ROLES = ("admin", "developer", "viewer")
 
