@@ -164,6 +164,7 @@ def tenant_delete(
 ) -> Status[dict[str, Any]]:
     """Operators. ``confirm_slug`` must repeat the slug; the reconciler then removes the
     tenant's ACLs, quotas, SCRAM users, groups and topics (``deletion_steps``)."""
+    selectors.tenant_delete_get(actor=request.auth, slug=slug)  # the page's: 404 unless staff
     services.tenant_delete(actor=request.auth, slug=slug, confirm_slug=confirm_slug)
     return Status(202, detail_out(selectors.tenant_get(actor=request.auth, slug=slug)))
 
