@@ -15,7 +15,7 @@ class Action(StrEnum):
     # operators only: the cluster-wide and commercial side
     TENANT_CREATE = "tenant.create"
     TENANT_DELETE = "tenant.delete"
-    PLAN_VIEW = "plan.view"
+    PLAN_VIEW = "plan.view"  # plans are the commercial side: operators only (issue 10)
     PLAN_MANAGE = "plan.manage"
     QUOTA_MANAGE = "quota.manage"
     CLUSTER_VIEW = "cluster.view"  # every ACL and SCRAM user, topics outside any prefix
@@ -51,7 +51,6 @@ _VIEW = frozenset(
         Action.MESSAGE_VIEW,
         Action.QUOTA_VIEW,
         Action.AUDIT_VIEW,
-        Action.PLAN_VIEW,
     }
 )
 _DEVELOP = frozenset({Action.TOPIC_MANAGE, Action.GROUP_MANAGE, Action.MESSAGE_PRODUCE})

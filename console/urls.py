@@ -10,6 +10,9 @@ from django.views.generic import RedirectView
 from console import views
 from console.api.app import api
 from console.views import accounts as account_views
+from console.views import audit as audit_views
+from console.views import plans as plan_views
+from console.views import quotas as quota_views
 from console.views import tenants as tenant_views
 from console.views import tokens as token_views
 
@@ -62,6 +65,13 @@ urlpatterns = [
         account_views.member_update,
         name="member-update",
     ),
+    # audit log, plans and quotas (issue 10)
+    path("audit/", audit_views.audit_list, name="audit-list"),
+    path("audit/<int:event_id>/", audit_views.audit_detail, name="audit-detail"),
+    path("plans/", plan_views.plan_list, name="plan-list"),
+    path("plans/new/", plan_views.plan_create, name="plan-create"),
+    path("plans/<str:name>/", plan_views.plan_edit, name="plan-edit"),
+    path("quotas/", quota_views.quota_list, name="quota-list"),
     # the REST API (console/api/) and the user's API tokens
     path("api/v1/", api.urls),
     path("account/tokens/", token_views.token_list, name="token-list"),
