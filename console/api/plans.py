@@ -12,8 +12,8 @@ from pydantic import Field
 
 from console import services
 from console.api.schemas import INT32_MAX, INT64_MAX, Text, responses
-from console.models import Plan
-from console.selectors import api_reads as selectors
+from console.selectors import plans as selectors
+from console.selectors.plans import PlanRow
 
 router = Router(tags=["plans"])
 
@@ -39,16 +39,16 @@ class PlanIn(PlanValues):
 
 class PlanOut(PlanValues):
     name: str
-    tenant_count: int
+    tenant_count: int = Field(description="active tenants on the plan")
 
 
-def plan_out(plan: Plan) -> dict[str, Any]:
-    return plan.snapshot() | {"tenant_count": getattr(plan, "tenant_count", 0)}
+def plan_out(row: PlanRow) -> dict[str, Any]:
+    return row.plan.snapshot() | {"tenant_count": row.tenants}
 
 
 @router.get("", response=responses(list[PlanOut]), summary="List plans")
 def plan_list(request: HttpRequest) -> list[dict[str, Any]]:
-    return [plan_out(plan) for plan in selectors.plan_list(actor=request.auth)]
+    return [plan_out(row) for row in selectors.plan_list(actor=request.auth)]
 
 
 @router.post("", response=responses(PlanOut, 201), summary="Create a plan")
