@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from console.models import ApiToken
 from console.services._common import audit, field_error
-from console.tenancy import Actor, NotFound
+from console.tenancy import Actor, NotFound, is_operator
 
 TOKEN_PREFIX = "hwt_"
 TOKEN_BYTES = 32
@@ -69,11 +69,15 @@ def api_token_create(*, actor: Actor, name: str) -> TokenCreated:
 
 
 def api_token_revoke(*, actor: Actor, token_id: int) -> ApiToken:
-    """Revoke one of ``actor``'s own tokens (anyone else's is NotFound); idempotent."""
+    """Revoke one of ``actor``'s own tokens (anyone else's is NotFound); operators may
+    revoke anyone's (the admin's action, for a token that leaked). Idempotent."""
     if not getattr(actor, "is_authenticated", False):
         raise NotFound("no such token")
     with transaction.atomic():
-        token = ApiToken.objects.select_for_update().filter(pk=token_id, user=actor).first()
+        tokens = ApiToken.objects.select_for_update().select_related("user")
+        if not is_operator(actor):
+            tokens = tokens.filter(user=actor)
+        token = tokens.filter(pk=token_id).first()
         if token is None:
             raise NotFound("no such token")
         if token.revoked_at is not None:
@@ -81,7 +85,7 @@ def api_token_revoke(*, actor: Actor, token_id: int) -> ApiToken:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
         audit(actor=actor, action="api_token.revoke", resource_type="api_token",
-              resource_name=f"{actor.get_username()}/{token.name}",
+              resource_name=f"{token.user.get_username()}/{token.name}",
               before=_token_snapshot(token))  # fmt: skip
     return token
 

@@ -113,3 +113,25 @@ def test_a_bearer_token_needs_no_csrf_token(api_as) -> None:
 def test_the_tokens_page_needs_a_login() -> None:
     response = Client().get("/account/tokens/")
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_an_operator_sees_tokens_in_the_admin_and_revokes_a_leaked_one(
+    users: dict[str, User], api_as
+) -> None:
+    api = api_as("viewer")
+    token = ApiToken.objects.get(user=users["viewer"])
+    client = Client()
+    client.force_login(users["operator"])
+    listing = client.get("/admin/console/apitoken/").content.decode()
+    assert "test-viewer" in listing and token.secret_sha256 not in listing
+    detail = client.get(f"/admin/console/apitoken/{token.pk}/change/").content.decode()
+    assert token.secret_sha256 not in detail
+    response = client.post("/admin/console/apitoken/",
+                           {"action": "revoke_tokens", "_selected_action": [token.pk]})  # fmt: skip
+    assert response.status_code == 302
+    assert api.get("/tenants").status_code == 401
+    event = AuditEvent.objects.get(action="api_token.revoke")
+    assert event.actor_name == "operator" and event.resource_name == "acme-viewer/test-viewer"
+    member = Client()
+    member.force_login(users["admin"])
+    assert member.get("/admin/console/apitoken/").status_code == 302  # to the admin login
