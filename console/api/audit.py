@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from ninja import Path, Query, Router, Schema
 from pydantic import Field
 
-from console.api.schemas import INT64_MAX, PageMeta, page_of, responses
+from console.api.schemas import INT64_MAX, Moment, PageMeta, page_of, responses
 from console.models import AuditEvent
 from console.selectors import audit as selectors
 
@@ -62,8 +62,8 @@ def audit_event_list(
     actor: str = Query("", max_length=150, description="the user's name contains"),
     action: str = Query("", max_length=64, description="starts with, e.g. service_account."),
     resource: str = Query("", max_length=300, description="type or name contains"),
-    since: datetime | None = Query(None, alias="from"),
-    until: datetime | None = Query(None, alias="to"),
+    since: Moment | None = Query(None, alias="from"),
+    until: Moment | None = Query(None, alias="to"),
     page: int = Query(1, ge=1),
 ) -> dict[str, Any]:
     """The audit page's filters; a tenant the caller cannot see is refused (422) with

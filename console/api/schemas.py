@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from django.core.paginator import Page
@@ -21,6 +22,20 @@ def _no_nul(value: str) -> str:
 def Text(max_length: int = 255) -> Any:  # a type factory, used like a type
     """A string of at most ``max_length`` characters without NUL (PostgreSQL refuses it)."""
     return Annotated[str, StringConstraints(max_length=max_length), AfterValidator(_no_nul)]
+
+
+def _utc(value: datetime) -> datetime:
+    """A moment in UTC (no offset given: UTC). PostgreSQL refuses offsets beyond 15:59
+    that Python allows, so an offset never reaches the database."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("out of range once in UTC") from None
+
+
+Moment = Annotated[datetime, AfterValidator(_utc)]
 
 
 class ErrorOut(Schema):
