@@ -39,6 +39,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
+from broker.common.private_file import exposed
 from broker.config import BrokerConfig
 
 log = logging.getLogger(__name__)
@@ -140,12 +141,9 @@ def ensure_console_credentials(config: BrokerConfig, path: Path) -> dict[str, st
     from broker.tools.users import MECHANISMS, add_offline
 
     if path.exists():
-        mode = path.stat().st_mode & 0o777
-        if mode & 0o077:
-            raise StartupFailed(
-                f"{path} is readable by others (mode {mode:04o}); it holds the console's "
-                f"password. Run: chmod 600 {path}"
-            )
+        refusal = exposed(str(path), path.stat().st_mode, holds="the console's password")
+        if refusal is not None:
+            raise StartupFailed(refusal)
         props = read_properties(path)
         if not props.get("sasl.username") or not props.get("sasl.password"):
             raise StartupFailed(f"{path} lacks sasl.username/sasl.password")

@@ -15,6 +15,10 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
 django_asgi_app = get_asgi_application()  # sets Django up before importing consumers
 
+from console.checks import refuse_exposed_credentials  # noqa: E402
+
+refuse_exposed_credentials()  # daphne runs no system checks: refuse a readable login file
+
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402

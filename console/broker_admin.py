@@ -1,7 +1,8 @@
 """The console's one way into the cluster: Kafka admin requests via librdkafka.
 
 Everything the console knows about topics comes from here, over the Kafka protocol
-(Metadata, CreateTopics, DeleteTopics, ListOffsets), so the console manages any
+(Metadata, CreateTopics, DeleteTopics, ListOffsets, DescribeConfigs,
+IncrementalAlterConfigs, CreatePartitions), so the console manages any
 Kafka-compatible cluster and never touches broker internals. Selectors and services
 call these functions; nothing else in the console imports ``confluent_kafka.admin``.
 
@@ -27,7 +28,11 @@ from confluent_kafka.admin import (
     AclOperation,
     AclPermissionType,
     AdminClient,
+    AlterConfigOpType,
+    ConfigEntry,
     ConfigResource,
+    ConfigSource,
+    NewPartitions,
     NewTopic,
     OffsetSpec,
     ResourcePatternType,
@@ -39,6 +44,7 @@ from confluent_kafka.admin import (
 )
 from django.conf import settings
 
+from broker.cluster.config_catalog import TOPIC_SYNONYMS
 from broker.common import acls
 from console import client_quotas
 
@@ -559,3 +565,100 @@ def delete_topics(names: Iterable[str]) -> dict[str, str]:
                 raise translated from exc
             refused[name] = str(translated)
     return refused
+
+
+# -- topic configs and partitions (issue 10: configure topics, add partitions) ---------
+
+
+@dataclass(frozen=True, slots=True)
+class TopicConfig:
+    """One entry of a topic's DescribeConfigs answer. ``source`` is Kafka's name
+    (``DYNAMIC_TOPIC_CONFIG`` for an override, ``DEFAULT_CONFIG``...); ``fallback`` is the
+    value the topic would have without its override (the next synonym), when known."""
+
+    name: str
+    value: str | None
+    source: str
+    read_only: bool
+    sensitive: bool
+    fallback: str | None = None
+
+    @property
+    def is_override(self) -> bool:
+        return self.source == "DYNAMIC_TOPIC_CONFIG"
+
+    @property
+    def source_label(self) -> str:
+        """Where the value comes from, in words for the page."""
+        return _SOURCE_LABELS.get(self.source, self.source.lower())
+
+
+_SOURCE_LABELS = {
+    "DYNAMIC_TOPIC_CONFIG": "set on this topic",
+    "DYNAMIC_BROKER_CONFIG": "broker config (dynamic)",
+    "DYNAMIC_DEFAULT_BROKER_CONFIG": "cluster-wide broker default (dynamic)",
+    "STATIC_BROKER_CONFIG": "broker config (server.properties)",
+    "DEFAULT_CONFIG": "Kafka's default",
+}
+
+
+def _source(entry: ConfigEntry) -> str:
+    return ConfigSource(entry.source).name
+
+
+def _fallback(name: str, entry: ConfigEntry) -> str | None:
+    """The value ``name`` would have without the topic's override: the first synonym
+    below it, converted to the topic config's unit (``log.retention.hours`` x 3600000
+    is ``retention.ms``) by the broker's synonym table."""
+    factors = dict(TOPIC_SYNONYMS.get(name, ()))
+    for synonym in (entry.synonyms or {}).values():
+        if _source(synonym) == _source(entry) or synonym.value is None:
+            continue
+        factor = factors.get(synonym.name, 1)
+        if factor == 1:
+            return synonym.value
+        try:
+            return str(int(synonym.value) * factor)
+        except ValueError:
+            return None
+    return None
+
+
+def describe_topic_configs(*, name: str) -> dict[str, TopicConfig]:
+    """DescribeConfigs for topic ``name`` (librdkafka asks for synonyms), by config
+    name."""
+    resource = ConfigResource(ConfigResource.Type.TOPIC, name)
+    futures = _client().describe_configs([resource], request_timeout=_timeout())
+    entries = _result(futures[resource], topic=name)
+    return {
+        config_name: TopicConfig(
+            name=config_name,
+            value=entry.value,
+            source=_source(entry),
+            read_only=bool(entry.is_read_only),
+            sensitive=bool(entry.is_sensitive),
+            fallback=_fallback(config_name, entry),
+        )
+        for config_name, entry in sorted(entries.items())
+    }
+
+
+def alter_topic_configs(*, name: str, set: dict[str, str], delete: Iterable[str]) -> None:
+    """IncrementalAlterConfigs on topic ``name``: SET each of ``set``, DELETE (back to the
+    broker's default) each of ``delete``; the broker's refusal (INVALID_CONFIG,
+    POLICY_VIOLATION...) is :class:`TopicRequestRejected` with Kafka's message."""
+    entries = [
+        ConfigEntry(key, value, incremental_operation=AlterConfigOpType.SET)
+        for key, value in set.items()
+    ] + [ConfigEntry(key, None, incremental_operation=AlterConfigOpType.DELETE) for key in delete]
+    resource = ConfigResource(ConfigResource.Type.TOPIC, name, incremental_configs=entries)
+    futures = _client().incremental_alter_configs([resource], request_timeout=_timeout())
+    _result(futures[resource], topic=name)
+
+
+def create_partitions(*, name: str, total: int) -> None:
+    """CreatePartitions: grow topic ``name`` to ``total`` partitions."""
+    futures = _client().create_partitions(
+        [NewPartitions(name, total)], operation_timeout=_timeout(), request_timeout=_timeout()
+    )
+    _result(futures[name], topic=name)

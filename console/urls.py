@@ -15,6 +15,7 @@ from console.views import plans as plan_views
 from console.views import quotas as quota_views
 from console.views import tenants as tenant_views
 from console.views import tokens as token_views
+from console.views import topics as topic_views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="topic-list"), name="home"),
@@ -22,6 +23,9 @@ urlpatterns = [
     path("topics/", views.topic_list, name="topic-list"),
     path("topics/<str:name>/", views.topic_detail, name="topic-detail"),
     path("topics/<str:name>/delete/", views.topic_delete, name="topic-delete"),
+    # topics inside a tenant (issue 10): configure, add partitions
+    path("topics/<str:name>/configs/", topic_views.topic_configs, name="topic-configs"),
+    path("topics/<str:name>/partitions/", topic_views.topic_partitions, name="topic-partitions"),
     path("acls/", views.acl_list, name="acl-list"),
     path("users/", views.scram_user_list, name="scram-user-list"),
     # tenants

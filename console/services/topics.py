@@ -1,4 +1,5 @@
-"""Topics: created and deleted through the admin API, inside the actor's tenant.
+"""Topics: created, configured, grown and deleted through the admin API, inside the
+actor's tenant.
 
 Topics stay imperative (docs/console.md, "Why topics are not desired state"): a
 tenant's own clients may create topics too, within the plan the broker enforces, so a
@@ -6,18 +7,22 @@ desired-topics table would fight them. Each service validates by Kafka's rules
 (``ValidationError`` keyed by the field at fault), then by tenancy (a member creates
 only inside a prefix of a tenant where its role allows ``topic.manage``; operators
 anywhere) and the plan's limits (:mod:`broker.common.plan_limits`, the broker's own
-rules), performs the write through :mod:`console.broker_admin` (whose errors carry the
-broker's message), audits it and publishes the browser event.
+rules; config names and values by the broker's config catalog,
+:mod:`broker.cluster.config_catalog`), performs the write through
+:mod:`console.broker_admin` (whose errors carry the broker's message), audits
+it and publishes the browser event.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from django.core.exceptions import ValidationError
 
+from broker.cluster.config_catalog import TOPIC_CONFIGS
 from broker.common import plan_limits
 from broker.common.limits import INT16_MAX, MAX_PARTITIONS_PER_REQUEST
+from broker.errors import BrokerError
 from console import broker_admin, events
 from console.models import Tenant, TenantState
 from console.roles import Action
@@ -152,3 +157,132 @@ def topic_delete(*, actor: Actor, name: str) -> None:
     audit(actor=actor, action="topic.delete", tenant=tenant, resource_type="topic",
           resource_name=name)  # fmt: skip
     events.publish_topic_deleted(topic=name)
+
+
+# -- configure and grow (issue 10) --------------------------------------------------
+
+PLAN_CONFIGS = ("retention.ms", "max.message.bytes")
+"""The topic configs a tenant's plan bounds (:func:`plan_limits.check_configs`)."""
+
+
+def _validate_config_changes(set: Mapping[str, str], delete: Iterable[str]) -> list[str]:
+    """Kafka's names and values, by the broker's own config catalog; the names to
+    delete, in order. ValidationError on ``configs`` with Kafka's message."""
+    deleting = list(dict.fromkeys(delete))
+    if not set and not deleting:
+        raise _field_error("configs", "Nothing to change: set or delete a config.", "empty")
+    both = sorted(k for k in deleting if k in set)
+    if both:
+        raise _field_error(
+            "configs", f"{', '.join(both)}: set and deleted in one change.", "conflict"
+        )
+    for config in [*set, *deleting]:
+        if config not in TOPIC_CONFIGS:
+            raise _field_error("configs", f"Unknown topic config name: {config}", "unknown")
+    for config, value in set.items():
+        try:
+            TOPIC_CONFIGS[config].parse(value)
+        except BrokerError as exc:  # INVALID_CONFIG with Kafka's message
+            raise _field_error("configs", str(exc), "invalid") from exc
+    return deleting
+
+
+def _effective_after(
+    current: Mapping[str, broker_admin.TopicConfig], set: Mapping[str, str], delete: list[str]
+) -> dict[str, str | None]:
+    """The plan-bound configs' values once the change is applied: a set value, the
+    broker's default for a deleted override, else what the topic has now."""
+    values: dict[str, str | None] = {}
+    for config in PLAN_CONFIGS:
+        entry = current.get(config)
+        if config in set:
+            values[config] = set[config]
+        elif config in delete and entry is not None and entry.is_override:
+            values[config] = entry.fallback
+        else:
+            values[config] = entry.value if entry is not None else None
+    return values
+
+
+def topic_configs_alter(
+    *, actor: Actor, name: str, set: Mapping[str, str], delete: Iterable[str] = ()
+) -> None:
+    """Change topic ``name``'s configs (IncrementalAlterConfigs): SET each of ``set``,
+    DELETE each of ``delete`` (back to the broker's default).
+
+    Refused before any request: a topic outside the actor's tenants (NotFound) or a
+    role without ``topic.manage`` (PermissionDenied); a config name or value the broker's
+    catalog refuses (Kafka's INVALID_CONFIG text); a resulting ``retention.ms`` or
+    ``max.message.bytes`` beyond the tenant's plan (the broker's plan rule). The broker
+    may still refuse: its answer propagates. Audited with the overrides before/after.
+    """
+    validate_topic_name(name)
+    tenant = topic_tenant(actor=actor, name=name, action=Action.TOPIC_MANAGE)
+    set = dict(set)
+    deleting = _validate_config_changes(set, delete)
+    current = broker_admin.describe_topic_configs(name=name)
+    if tenant is not None:
+        limits = plan_limits.PlanLimits(**tenant.plan.limits())
+        try:
+            plan_limits.check_configs(
+                limits, _effective_after(current, set, deleting),
+                subject=f"Cannot alter topic {name}",
+            )  # fmt: skip
+        except plan_limits.PlanViolation as exc:
+            raise _field_error("configs", str(exc), "plan_limit") from exc
+    changed = [*set, *deleting]
+    before = {
+        k: (current[k].value if k in current and current[k].is_override else None) for k in changed
+    }
+    broker_admin.alter_topic_configs(name=name, set=set, delete=deleting)
+    audit(
+        actor=actor, action="topic.alter_configs", tenant=tenant, resource_type="topic",
+        resource_name=name, before=before, after={**set, **dict.fromkeys(deleting)},
+    )  # fmt: skip
+
+
+def topic_partitions_create(*, actor: Actor, name: str, count: int) -> None:
+    """Grow topic ``name`` to ``count`` partitions in total (CreatePartitions: Kafka
+    adds partitions, it never removes them), within the tenant's plan; audited."""
+    validate_topic_name(name)
+    if is_internal(name):
+        raise _field_error(
+            "count",
+            f"Topic {name} is a Kafka internal topic: its partition count is part of how "
+            "the brokers place groups and transactions, so the console does not change it.",
+            "internal",
+        )
+    tenant = topic_tenant(actor=actor, name=name, action=Action.TOPIC_MANAGE)
+    existing = broker_admin.describe_topics()
+    topic = existing.get(name)
+    if topic is None:
+        raise broker_admin.UnknownTopic(f"topic {name!r}: no such topic")
+    held = len(topic.partitions)
+    if count <= held:
+        raise _field_error(
+            "count",
+            f"Topic currently has {held} partitions, which is higher than or equal to the "
+            f"requested {count}: Kafka only adds partitions.",
+            "min_value",
+        )
+    if count - held > MAX_PARTITIONS_PER_REQUEST:
+        raise _field_error(
+            "count",
+            f"At most {MAX_PARTITIONS_PER_REQUEST} partitions may be added in one request "
+            f"(this adds {count - held}).",
+            "max_value",
+        )
+    if tenant is not None:
+        limits = plan_limits.PlanLimits(**tenant.plan.limits())
+        try:
+            plan_limits.check_partitions(
+                limits, prefix=tenant.prefix, name=name, adding=count - held,
+                topics={t.name: len(t.partitions) for t in existing.values()},
+            )  # fmt: skip
+        except plan_limits.PlanViolation as exc:
+            raise _field_error("count", str(exc), "plan_limit") from exc
+    broker_admin.create_partitions(name=name, total=count)
+    audit(
+        actor=actor, action="topic.create_partitions", tenant=tenant, resource_type="topic",
+        resource_name=name, before={"partitions": held}, after={"partitions": count},
+    )  # fmt: skip

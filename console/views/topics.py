@@ -22,19 +22,42 @@ from console.broker_admin import (
     UnknownTopic,
 )
 from console.forms import TopicCreateForm, TopicDeleteForm
+from console.forms.topics import TopicConfigsForm, TopicPartitionsForm
+from console.selectors import topics as topic_selectors
+from console.services import topics as topic_services
 
 _UNAVAILABLE = 503
 _REFUSED = 403
 
 
+def _list_filters(request: HttpRequest) -> dict[str, object]:
+    return {
+        "query": request.GET.get("q", ""),
+        "tenant": request.GET.get("tenant", ""),
+        "internal": request.GET.get("internal", "") in ("1", "on", "true"),
+        "page": request.GET.get("page", 1),
+    }
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def topic_list(request: HttpRequest) -> HttpResponse:
-    """All topics, and the create-topic form (POSTed here)."""
-    form = TopicCreateForm(request.POST or None)
+    """One page of topics (``?q=``, ``?tenant=``, ``?internal=1``, ``?page=``), and the
+    create-topic form (POSTed here) for those whose role allows ``topic.manage``.
+
+    A POST for a tenant the actor cannot see is a 404, for a role without
+    ``topic.manage`` a 403 (the service's NotFound / PermissionDenied propagate).
+    """
+    tenants, cluster_topics = topic_selectors.topic_create_choices(actor=request.user)
+    form = TopicCreateForm(
+        request.POST or None,
+        tenants=tenants,
+        cluster_topics=cluster_topics,
+        initial={"tenant": request.GET.get("tenant", "")},
+    )
     status = 200
     if request.method == "POST" and form.is_valid():
-        name = form.cleaned_data["name"]
+        name = form.cleaned_data["topic"]
         try:
             services.topic_create(
                 actor=request.user,
@@ -56,13 +79,17 @@ def topic_list(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Created topic {name}.")
             return redirect("topic-detail", name=name)
 
-    context: dict[str, object] = {"form": form, "topics": None}
+    context: dict[str, object] = {"form": form, "topics": None, "list": None}
     if status != _UNAVAILABLE:  # the create just said the cluster is down: don't wait twice
         try:
-            context["topics"] = selectors.topic_list(actor=request.user)
+            listing = topic_selectors.topic_list(actor=request.user, **_list_filters(request))
         except BrokerAdminError as exc:
             context["cluster_error"] = str(exc)
             status = _UNAVAILABLE
+        else:
+            context.update(list=listing, topics=listing.topics)
+            if request.method == "GET" and not request.GET.get("tenant"):
+                form.initial["tenant"] = listing.selected
     return render(request, "console/topic_list.html", context, status=status)
 
 
@@ -70,18 +97,103 @@ def _topic_missing(request: HttpRequest, name: str) -> HttpResponse:
     return render(request, "console/topic_missing.html", {"name": name}, status=404)
 
 
-@login_required
-@require_http_methods(["GET"])
-def topic_detail(request: HttpRequest, name: str) -> HttpResponse:
-    """One topic: partitions with offsets (kept live by the page's websocket), the tail."""
+def _detail(
+    request: HttpRequest,
+    name: str,
+    *,
+    configs_form: TopicConfigsForm | None = None,
+    partitions_form: TopicPartitionsForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The detail page, with the forms as given (bound after a refused POST)."""
     try:
-        topic = selectors.topic_get(actor=request.user, name=name)
+        detail = topic_selectors.topic_detail(actor=request.user, name=name)
     except UnknownTopic:
         return _topic_missing(request, name)
     except BrokerAdminError as exc:
         context = {"name": name, "cluster_error": str(exc)}
         return render(request, "console/topic_detail.html", context, status=_UNAVAILABLE)
-    return render(request, "console/topic_detail.html", {"name": name, "topic": topic})
+    overrides = [c.name for c in detail.overrides]
+    context = {
+        "name": name,
+        "topic": detail.topic,
+        "detail": detail,
+        "configs_form": configs_form or TopicConfigsForm(overrides=overrides),
+        "partitions_form": partitions_form
+        or TopicPartitionsForm(initial={"count": detail.topic.partition_count + 1}),
+    }
+    return render(request, "console/topic_detail.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET"])
+def topic_detail(request: HttpRequest, name: str) -> HttpResponse:
+    """One topic: partitions with offsets (kept live by the page's websocket), its
+    configs (a form for roles with ``topic.manage``), add partitions, the tail."""
+    return _detail(request, name)
+
+
+def _overrides(request: HttpRequest, name: str) -> list[str]:
+    try:
+        return topic_selectors.topic_overrides(actor=request.user, name=name)
+    except BrokerAdminError:  # the service's own request will say what is wrong
+        return []
+
+
+@login_required
+@require_http_methods(["POST"])
+def topic_configs(request: HttpRequest, name: str) -> HttpResponse:
+    """Change the topic's configs (IncrementalAlterConfigs); refusals on the form."""
+    form = TopicConfigsForm(request.POST, overrides=_overrides(request, name))
+    status = 200
+    if form.is_valid():
+        try:
+            topic_services.topic_configs_alter(
+                actor=request.user, name=name, set=form.cleaned_data["set"],
+                delete=form.cleaned_data["delete"],
+            )  # fmt: skip
+        except ValidationError as exc:
+            form.add_service_error(exc)  # by the field the value was typed in
+        except UnknownTopic:
+            return _topic_missing(request, name)
+        except BrokerUnavailable as exc:
+            messages.error(request, str(exc))
+            status = _UNAVAILABLE
+        except TopicRequestRejected as exc:
+            form.add_broker_error(exc)
+        except BrokerAdminError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Changed the configs of topic {name}.")
+            return redirect("topic-detail", name=name)
+    return _detail(request, name, configs_form=form, status=status)
+
+
+@login_required
+@require_http_methods(["POST"])
+def topic_partitions(request: HttpRequest, name: str) -> HttpResponse:
+    """Add partitions (CreatePartitions) within the tenant's plan; refusals on the form."""
+    form = TopicPartitionsForm(request.POST)
+    status = 200
+    if form.is_valid():
+        count = form.cleaned_data["count"]
+        try:
+            topic_services.topic_partitions_create(actor=request.user, name=name, count=count)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        except UnknownTopic:
+            return _topic_missing(request, name)
+        except BrokerUnavailable as exc:
+            messages.error(request, str(exc))
+            status = _UNAVAILABLE
+        except TopicRequestRejected as exc:
+            form.add_broker_error(exc)
+        except BrokerAdminError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Topic {name} now has {count} partitions.")
+            return redirect("topic-detail", name=name)
+    return _detail(request, name, partitions_form=form, status=status)
 
 
 @login_required

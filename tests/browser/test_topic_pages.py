@@ -171,7 +171,10 @@ def test_internal_topics_have_no_delete(
     consumer.commit(offsets=[TopicPartition(topic, 0, 0)], asynchronous=False)
     consumer.close()  # the broker has created __consumer_offsets for the commit
     page = context.new_page()
-    page.goto(f"{console.url}/topics/")
+    page.goto(f"{console.url}/topics/")  # internal topics are hidden unless asked for
+    expect(page.locator('tr[data-topic="__consumer_offsets"]')).to_have_count(0)
+    page.check('input[name="internal"]')
+    page.click("form.filters button[type=submit]")
     row = page.locator('tr[data-topic="__consumer_offsets"]')
     expect(row).to_contain_text("internal")
     expect(row.get_by_text("Delete…")).to_have_count(0)

@@ -40,7 +40,8 @@ def viewer_client(db: None, client: Client) -> Client:
 def test_a_viewer_lists_only_its_tenants_topics(
     viewer_client: Client, topics: dict[str, str]
 ) -> None:
-    page = viewer_client.get(reverse("topic-list")).content.decode()
+    suffix = topics["acme"].rpartition("-")[2]  # the list pages by 50: search for ours
+    page = viewer_client.get(reverse("topic-list"), {"q": suffix}).content.decode()
     assert topics["acme"] in page
     assert topics["globex"] not in page and "globex" not in page
 
@@ -54,7 +55,8 @@ def test_another_tenants_topic_is_not_found(
 
 
 def test_the_operator_sees_every_topic(operator_client: Client, topics: dict[str, str]) -> None:
-    page = operator_client.get(reverse("topic-list")).content.decode()
+    suffix = topics["acme"].rpartition("-")[2]  # the list pages by 50: search for ours
+    page = operator_client.get(reverse("topic-list"), {"q": suffix}).content.decode()
     assert topics["acme"] in page and topics["globex"] in page
 
 

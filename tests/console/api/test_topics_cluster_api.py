@@ -62,7 +62,7 @@ def test_topics_by_role_and_tenant(api_as, on_cluster: BrokerProcess) -> None:
     assert created.status_code == 201, created.content
     assert created.json()["partition_count"] == 3 and created.json()["record_count"] == 0
     assert api_as("outsider").post("/topics", {"name": theirs}).status_code == 201
-    listed = {t["name"] for t in api_as("viewer").get("/topics").json()}
+    listed = {t["name"] for t in api_as("viewer").get("/topics").json()["items"]}
     assert name in listed and theirs not in listed
     assert api_as("viewer").get(f"/topics/{name}").json()["partitions"][0]["leader"] >= 0
     missing = api_as("viewer").get(f"/topics/{theirs}")
@@ -149,3 +149,33 @@ def test_a_new_accounts_credential_reaches_the_cluster(
     assert created.status_code == 201
     users = {u["name"] for u in api_as("operator").get("/cluster/scram-users").json()}
     assert "acme-stream" in users
+
+
+def test_topics_are_searched_paged_configured_and_grown(api_as, on_cluster: BrokerProcess) -> None:
+    name = unique("acme")
+    assert api_as("developer").post("/topics", {"name": name}).status_code == 201
+    found = api_as("viewer").get("/topics", q=name.upper()).json()
+    assert [t["name"] for t in found["items"]] == [name] and found["count"] == 1
+    assert api_as("viewer").get("/topics", tenant="globex").json()["count"] == 0
+    hidden = {t["name"] for t in api_as("operator").get("/topics").json()["items"]}
+    assert "__consumer_offsets" not in hidden
+    detail = api_as("viewer").get(f"/topics/{name}").json()
+    assert detail["tenant"] == "acme" and detail["can_manage"] is False
+    assert any(c["name"] == "cleanup.policy" for c in detail["configs"])
+    change = {"set": {"cleanup.policy": "compact"}}
+    assert api_as("viewer").call("PATCH", f"/topics/{name}/configs", change).status_code == 403
+    assert api_as("outsider").call("PATCH", f"/topics/{name}/configs", change).status_code == 404
+    changed = api_as("developer").call("PATCH", f"/topics/{name}/configs", change)
+    assert changed.status_code == 200, changed.content
+    configs = {c["name"]: c for c in changed.json()["configs"]}
+    assert (
+        configs["cleanup.policy"]["value"] == "compact" and configs["cleanup.policy"]["is_override"]
+    )
+    unknown = api_as("developer").call("PATCH", f"/topics/{name}/configs", {"set": {"nope": "1"}})
+    assert unknown.status_code == 422 and "configs" in error_of(unknown)["errors"]
+    grown = api_as("developer").post(f"/topics/{name}/partitions", {"count": 3})
+    assert grown.status_code == 200 and grown.json()["partition_count"] == 3
+    shrink = api_as("developer").post(f"/topics/{name}/partitions", {"count": 2})
+    assert shrink.status_code == 422 and "count" in error_of(shrink)["errors"]
+    beyond = api_as("developer").post(f"/topics/{name}/partitions", {"count": 31})
+    assert beyond.status_code == 422  # the plan: 30 partitions in all
