@@ -11,6 +11,7 @@ from console import views
 from console.api.app import api
 from console.views import accounts as account_views
 from console.views import audit as audit_views
+from console.views import groups as group_views
 from console.views import plans as plan_views
 from console.views import quotas as quota_views
 from console.views import tenants as tenant_views
@@ -76,6 +77,17 @@ urlpatterns = [
     path("plans/new/", plan_views.plan_create, name="plan-create"),
     path("plans/<str:name>/", plan_views.plan_edit, name="plan-edit"),
     path("quotas/", quota_views.quota_list, name="quota-list"),
+    # consumer groups (issue 11)
+    path("groups/", group_views.group_list, name="group-list"),
+    path("groups/<str:group_id>/", group_views.group_detail, name="group-detail"),
+    path("groups/<str:group_id>/reset/", group_views.group_reset, name="group-reset"),
+    path("groups/<str:group_id>/delete/", group_views.group_delete, name="group-delete"),
+    path(
+        "groups/<str:group_id>/offsets/delete/",
+        group_views.group_offsets_delete,
+        name="group-offsets-delete",
+    ),
+    path("topics/<str:name>/groups/", group_views.topic_groups, name="topic-groups"),
     # the REST API (console/api/) and the user's API tokens
     path("api/v1/", api.urls),
     path("account/tokens/", token_views.token_list, name="token-list"),

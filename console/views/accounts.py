@@ -85,7 +85,7 @@ def service_account_revoke(request: HttpRequest, slug: str, name: str) -> HttpRe
         messages.success(request, f"Revoked {detail.account.username}.")
         return redirect("service-account-list", slug=slug)
     if not detail.allowed.manage_accounts:  # the confirmation is for those who may revoke
-        services.service_account_revoke(actor=request.user, tenant_slug="", name=name)
+        services.service_account_revoke(actor=request.user, tenant_slug=slug, name=name)
     context = {"detail": detail, "tenant": detail.tenant}
     return render(request, "console/service_account_confirm_revoke.html", context)
 

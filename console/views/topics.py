@@ -23,8 +23,10 @@ from console.broker_admin import (
 )
 from console.forms import TopicCreateForm, TopicDeleteForm
 from console.forms.topics import TopicConfigsForm, TopicPartitionsForm
+from console.roles import Action
 from console.selectors import topics as topic_selectors
 from console.services import topics as topic_services
+from console.tenancy import authorize, tenant_of_name, visible_tenants
 
 _UNAVAILABLE = 503
 _REFUSED = 403
@@ -216,6 +218,9 @@ def topic_delete(request: HttpRequest, name: str) -> HttpResponse:
     if topic.internal:
         context = {"name": name, "topic": topic, "refusal": services.internal_topic_message(name)}
         return render(request, template, context, status=_REFUSED)
+    tenant = tenant_of_name(name, visible_tenants(actor=request.user))
+    if tenant is not None:  # the confirmation is for those who may delete (else 403)
+        authorize(actor=request.user, action=Action.TOPIC_MANAGE, tenant=tenant)
 
     status = 200
     if request.method == "POST" and form.is_valid():

@@ -128,6 +128,21 @@ def test_malformed_client_final_messages_fail(client_final: bytes, reason: str) 
         server.step(client_final)
 
 
+def test_a_client_nonce_repeated_before_the_combined_one_is_accepted_as_kafka_does() -> None:
+    """librdkafka 2.0 (Debian 12's kcat) answers r=<client nonce><combined nonce>."""
+    server = ScramServer(SCRAM_SHA_256, {"user": rfc_credential()}.get, nonce=RFC_SERVER_NONCE)
+    server_first = server.step(RFC_CLIENT_FIRST).decode()
+    without_proof = f"c=biws,r=rOprNGfwEbeRWgbNEkqO{server_first.split(',')[0][2:]}"
+    auth_message = f"{RFC_CLIENT_FIRST.decode()[3:]},{server_first},{without_proof}".encode()
+    m = SCRAM_SHA_256
+    client_key = m.hmac(salted_password(m, "pencil", RFC_SALT, 4096), b"Client Key")
+    signature = m.hmac(m.digest(client_key), auth_message)
+    proof = bytes(a ^ b for a, b in zip(client_key, signature, strict=True))
+    final = f"{without_proof},p={base64.b64encode(proof).decode()}".encode()
+    assert server.step(final).startswith(b"v=")
+    assert server.complete
+
+
 def test_no_third_message() -> None:
     server = ScramServer(SCRAM_SHA_256, {"user": rfc_credential()}.get, nonce=RFC_SERVER_NONCE)
     server.step(RFC_CLIENT_FIRST)
