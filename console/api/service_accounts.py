@@ -16,7 +16,9 @@ from console.api.access_rules import AccessRuleOut, rule_out
 from console.api.schemas import ConditionOut, Text, responses
 from console.api.tenants import CredentialOut, Mechanism, credential_out, never_cached
 from console.models import ServiceAccount
+from console.roles import Action
 from console.selectors import tenants as selectors
+from console.tenancy import authorize
 
 router = Router(tags=["service accounts"])
 BASE = "/{slug}/service-accounts"
@@ -148,5 +150,7 @@ def service_account_revoke(request: HttpRequest, slug: str, name: str) -> dict[s
 @router.put(BASE + "/{name}/quotas", response=responses(ServiceAccountDetailOut),
             summary="Set a service account's quotas (operators)")  # fmt: skip
 def quota_update(request: HttpRequest, slug: str, name: str, payload: QuotasIn) -> dict[str, Any]:
+    """Operators; for anyone else the endpoint does not exist (404), as the quotas page."""
+    authorize(actor=request.auth, action=Action.QUOTA_MANAGE)
     services.quota_update(actor=request.auth, tenant_slug=slug, name=name, quotas=payload.quotas)
     return _detail(request, slug, name)

@@ -89,7 +89,7 @@ def test_bad_account_input_is_422_by_field(api_as, body: dict, field: str) -> No
 
 def test_quotas_are_for_operators(api_as) -> None:
     body = {"quotas": {"producer_byte_rate": 1048576}}
-    assert api_as("admin").call("PUT", ACCOUNTS + "/app/quotas", body).status_code == 403
+    assert api_as("admin").call("PUT", ACCOUNTS + "/app/quotas", body).status_code == 404
     response = api_as("operator").call("PUT", ACCOUNTS + "/app/quotas", body)
     assert response.status_code == 200
     assert response.json()["quotas"]["producer_byte_rate"] == 1048576
