@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 import schemathesis
-from django.contrib.auth.models import User
 from django.contrib.staticfiles import finders
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
@@ -21,11 +20,11 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
-from console import services
 from console.api.app import api
 from console.models import AccessRule, AuditEvent
 from tests.console.api.conftest import error_of
 from tests.support.broker import BrokerProcess
+from tests.support.console import create_topic
 
 pytestmark = pytest.mark.django_db
 
@@ -94,8 +93,7 @@ def known_path_parameters(label: str, cluster: BrokerProcess) -> dict[str, Any]:
             known["name"] = "basic"
         elif path.startswith("/api/v1/topics"):
             known["name"] = f"acme.fuzz-{uuid.uuid4().hex[:6]}"
-            services.topic_create(actor=User.objects.get(username="operator"),
-                                  name=known["name"], partitions=1)  # fmt: skip
+            create_topic(cluster.bootstrap, known["name"])  # not the service: no plan limit
         else:
             known["name"] = "app"
     if "rule_id" in names:
