@@ -27,6 +27,7 @@ from console import services
 from console.broker_admin import SCRAM_MECHANISMS, BrokerAdminError
 from console.models import (
     AccessRule,
+    ApiToken,
     AuditEvent,
     Membership,
     Plan,
@@ -35,6 +36,7 @@ from console.models import (
     Tenant,
 )
 from console.services import Credential
+from console.services import tokens as services_tokens
 from console.tenancy import is_operator
 
 admin.site.site_header = "Headwater administration"
@@ -425,3 +427,20 @@ def secret_page(request: HttpRequest, credentials: list[Credential], title: str)
     response = TemplateResponse(request, "admin/console/secret_once.html", context)
     patch_cache_control(response, no_store=True, private=True)
     return response
+
+
+# API tokens (console/services/tokens.py): made by each user on /account/tokens/, shown
+# here read-only (never the secret: only its hash is kept); operators revoke any.
+@admin.register(ApiToken)
+class ApiTokenAdmin(ReadOnlyAdmin):
+    list_display = ("name", "user", "prefix", "created_at", "last_used_at", "revoked_at")
+    search_fields = ("name", "user__username", "prefix")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    exclude = ("secret_sha256",)
+    actions = ["revoke_tokens"]
+
+    @admin.action(description="Revoke")
+    def revoke_tokens(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        revoked = [services_tokens.api_token_revoke(actor=request.user, token_id=t.pk)
+                   for t in queryset if t.revoked_at is None]  # fmt: skip
+        messages.success(request, f"Revoked {len(revoked)} API token(s).")

@@ -324,7 +324,10 @@ def authorizer_configs() -> AuthorizerConfigs:
     DescribeAcls refused with SECURITY_DISABLED with an empty list, which would read as
     "no ACLs"."""
     client = _client()
-    metadata = client.list_topics(timeout=_timeout())
+    try:
+        metadata = client.list_topics(timeout=_timeout())
+    except KafkaException as exc:  # the cluster unreachable: BrokerUnavailable, not a 500
+        raise _translate(exc) from exc
     if not metadata.brokers:
         return AuthorizerConfigs(frozenset(), False)
     resource = ConfigResource(ConfigResource.Type.BROKER, str(min(metadata.brokers)))

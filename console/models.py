@@ -324,3 +324,31 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise PermissionError("audit events are immutable")
+
+
+class ApiToken(models.Model):
+    """A user's token for the REST API (``Authorization: Bearer <token>``).
+
+    Only the SHA-256 of the secret is kept (the secret is 32 random bytes, shown once
+    when made); ``prefix`` is its first characters, shown so a user can tell tokens
+    apart. A revoked token keeps its row (who had it, when it was last used)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=64)
+    prefix = models.CharField(max_length=16)
+    secret_sha256 = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}...)"
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None

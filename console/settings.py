@@ -218,3 +218,9 @@ LOGGING = {
         "headwater.kafka": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
+
+# The REST API (console/api/, django-ninja): "ninja" serves Swagger UI's files from its own
+# static files, so /api/v1/docs fetches nothing from the internet; every answer under
+# /api/ is JSON, Django's own 404/405/500 pages included (console/api/middleware.py).
+INSTALLED_APPS.append("ninja")
+MIDDLEWARE.insert(0, "console.api.middleware.JsonErrorsMiddleware")

@@ -8,12 +8,14 @@ from django.urls import path
 from django.views.generic import RedirectView
 
 from console import views
+from console.api.app import api
 from console.views import accounts as account_views
 from console.views import audit as audit_views
 from console.views import groups as group_views
 from console.views import plans as plan_views
 from console.views import quotas as quota_views
 from console.views import tenants as tenant_views
+from console.views import tokens as token_views
 from console.views import topics as topic_views
 
 urlpatterns = [
@@ -86,6 +88,10 @@ urlpatterns = [
         name="group-offsets-delete",
     ),
     path("topics/<str:name>/groups/", group_views.topic_groups, name="topic-groups"),
+    # the REST API (console/api/) and the user's API tokens
+    path("api/v1/", api.urls),
+    path("account/tokens/", token_views.token_list, name="token-list"),
+    path("account/tokens/<int:token_id>/revoke/", token_views.token_revoke, name="token-revoke"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
