@@ -11,6 +11,7 @@ from console import views
 from console.views import accounts as account_views
 from console.views import audit as audit_views
 from console.views import groups as group_views
+from console.views import messages as message_views
 from console.views import plans as plan_views
 from console.views import quotas as quota_views
 from console.views import tenants as tenant_views
@@ -86,6 +87,13 @@ urlpatterns = [
         name="group-offsets-delete",
     ),
     path("topics/<str:name>/groups/", group_views.topic_groups, name="topic-groups"),
+    # messages: browse, filter, produce, download (issue 11)
+    path("topics/<str:name>/messages/", message_views.message_list, name="message-list"),
+    path(
+        "topics/<str:name>/messages/produce/",
+        message_views.message_produce,
+        name="message-produce",
+    ),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
