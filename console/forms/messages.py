@@ -131,6 +131,10 @@ class BrowseForm(forms.Form):
 
 
 class ProduceForm(forms.Form):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "produce_%s")  # the browse form has id_partition
+        super().__init__(*args, **kwargs)
+
     partition = forms.CharField(
         required=False, label="Partition",
         help_text="Empty: chosen by the key (the producer's default partitioner).",

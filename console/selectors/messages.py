@@ -27,11 +27,11 @@ from typing import Any
 
 from console import broker_admin, message_client
 from console.message_client import Record
+from console.records import format_bytes
 from console.roles import Action
 from console.services._common import field_error
 from console.services.topics import topic_tenant
 from console.tenancy import Actor
-from streams.records import format_bytes
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
