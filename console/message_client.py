@@ -59,7 +59,7 @@ def _consumer() -> Consumer:
             "group.id": f"headwater-console-messages-{uuid.uuid4().hex}",  # never joined
             "client.id": "headwater-console-messages",
             "enable.auto.commit": False, "enable.auto.offset.store": False,
-            "enable.partition.eof": False, "allow.auto.create.topics": False,
+            "enable.partition.eof": True, "allow.auto.create.topics": False,
             "fetch.wait.max.ms": 100, "reconnect.backoff.max.ms": 1000,
             "logger": _LOG,
         }
@@ -103,6 +103,12 @@ def read(
             for message in consumer.consume(500, timeout=0.1):
                 error = message.error()
                 if error is not None:
+                    if error.code() == KafkaError._PARTITION_EOF:
+                        # at the log end: offsets left below the stop are control records
+                        # (transaction markers), which a consumer never sees
+                        if message.partition() in wanted:
+                            _done(consumer, topic, wanted, message.partition())
+                        continue
                     if error.code() == KafkaError.UNKNOWN_TOPIC_OR_PART:
                         raise UnknownTopic(f"topic {topic!r}: no such topic")
                     if error.fatal():

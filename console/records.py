@@ -97,7 +97,7 @@ def detect_format(data: bytes) -> str:
     if len(data) <= MAX_SHOWN_BYTES and text.lstrip()[:1] in ("{", "["):
         try:
             json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested beyond Python's stack
             return "text"
         return "json"
     return "text"

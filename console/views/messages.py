@@ -105,6 +105,10 @@ def message_produce(request: HttpRequest, name: str) -> HttpResponse:
         topic_tenant(actor=request.user, name=name, action=Action.MESSAGE_PRODUCE)
     except NotFound:
         return _missing(request, name)
+    except ValidationError as exc:  # the tenant is being deleted
+        form = ProduceForm()
+        form.add_error(None, exc)
+        return _browse(request, name, produce_form=form)
     form = ProduceForm(request.POST)
     status = 200
     extra: dict[str, object] = {}

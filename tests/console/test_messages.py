@@ -126,6 +126,7 @@ def test_formats_are_detected_per_field_and_switchable() -> None:
     assert format_bytes(b"\x00\xff", "text")["format"] == "hex"  # not text: shown as hex
     assert format_bytes(b"plain", "json")["format"] == "text"  # not JSON: as detected
     assert format_bytes(b"plain", "hex")["text"] == "70 6c 61 69 6e"
+    assert detect_format(b"[" * 3000 + b"]" * 3000) == "text"  # too deep for Python's json
     assert selectors.parse_positions("0:12,1:40") == {0: 12, 1: 40}
     with pytest.raises(ValueError):
         selectors.parse_positions("0:-1")
@@ -382,3 +383,14 @@ def test_a_topic_deleted_while_its_page_is_open(operator_client: Client, setup: 
 def test_broker_down_is_a_message(operator_client: Client, db: None, cluster_down: str) -> None:
     status, html = _get(operator_client, "acme.anything")
     assert status == 503 and "cannot reach the Kafka cluster" in html
+    response = operator_client.post(reverse("message-produce", args=["acme.anything"]),
+                                    {"value": "v"})  # fmt: skip
+    assert response.status_code == 503 and b"cannot reach the Kafka cluster" in response.content
+
+
+def test_a_request_body_beyond_djangos_limit_is_a_400(
+    operator_client: Client, setup: Setup
+) -> None:
+    url = reverse("message-produce", args=[setup.topic])
+    response = operator_client.post(url, {"value": "x" * 3_000_000})
+    assert response.status_code == 400
