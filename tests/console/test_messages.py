@@ -394,3 +394,25 @@ def test_a_request_body_beyond_djangos_limit_is_a_400(
     url = reverse("message-produce", args=[setup.topic])
     response = operator_client.post(url, {"value": "x" * 3_000_000})
     assert response.status_code == 400
+
+
+def test_a_filter_page_continues_its_scan_and_stops_at_its_time_budget(
+    operator_client: Client, operator: User, setup: Setup
+) -> None:
+    _, html = _get(operator_client, setup.topic, start="earliest", q='"odd"', limit=20)
+    seen = _rows(html)
+    pages = 1
+    while 'id="newer"' in html:  # each page scans the next 20 records of the partitions
+        _, html = _get_query(operator_client, setup.topic, _link(html, "newer"))
+        seen += _rows(html)
+        pages += 1
+        assert pages <= 4, "more pages than 60 records / 20 per scan"
+    assert pages == 3 and "Scanned 20 records, 10 matched." in html
+    assert sorted(seen) == [(p, o) for p in (0, 1) for o in range(1, PER_PARTITION, 2)]
+
+    page = selectors.message_page(
+        actor=operator, topic=setup.topic, start=selectors.Start("earliest"),
+        filter=selectors.Filter('"odd"'), time_budget=0.0,
+    )  # fmt: skip
+    assert page.stopped == "budget" and page.scanned == 0 and page.rows == []
+    assert page.newer == {0: 0, 1: 0}  # Newer starts the scan again from where it stopped
