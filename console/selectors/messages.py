@@ -42,6 +42,7 @@ FILTER_TIME_BUDGET_S = 10.0
 FILTER_FIELDS = ("any", "key", "value", "header")
 START_MODES = ("newest", "earliest", "offset", "timestamp")
 Positions = dict[int, int]
+_LAST_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,8 +156,8 @@ def parse_timestamp(text: str) -> int:
     text = text.strip()
     if text.lstrip("-").isdigit():
         value = int(text)
-        if value < 0:
-            raise ValueError("a timestamp cannot be before 1970")
+        if not 0 <= value <= _LAST_MS:
+            raise ValueError("a timestamp must be from 1970 to 9999")
         return value
     moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T"))
     if moment.tzinfo is None:

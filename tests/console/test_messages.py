@@ -345,6 +345,7 @@ def test_a_viewer_browses_but_cannot_produce(client: Client, setup: Setup) -> No
         ({"start": "offset", "partition": "0", "offset": "999"}, "999 is outside them"),
         ({"start": "offset"}, "Give the offset to start from."),
         ({"start": "timestamp", "timestamp": "yesterday"}, "Not a timestamp"),
+        ({"start": "timestamp", "timestamp": "9" * 25}, "Not a timestamp"),
         ({"size": "0"}, "Page size must be 1 to 500"),
         ({"size": "501"}, "Page size must be 1 to 500"),
         ({"dir": "sideways", "pos": "0:1"}, "dir must be fwd or back"),
