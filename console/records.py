@@ -1,4 +1,6 @@
-"""Kafka records as JSON a browser can show safely, whatever bytes they carry.
+"""Kafka records as JSON a browser can show safely, whatever bytes they carry: the one
+renderer of the live tail (``streams/tail.py``) and the messages page
+(``console/selectors/messages.py``, through :func:`format_bytes`).
 
 Keys, values and header values are arbitrary bytes. Each becomes a small object:
 ``{"encoding": "utf-8", "text": ...}`` when it is printable UTF-8 text, else
