@@ -12,6 +12,7 @@ from console.api.app import api
 from console.views import accounts as account_views
 from console.views import audit as audit_views
 from console.views import groups as group_views
+from console.views import messages as message_views
 from console.views import plans as plan_views
 from console.views import quotas as quota_views
 from console.views import tenants as tenant_views
@@ -92,6 +93,13 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("account/tokens/", token_views.token_list, name="token-list"),
     path("account/tokens/<int:token_id>/revoke/", token_views.token_revoke, name="token-revoke"),
+    # messages: browse, filter, produce, download (issue 11)
+    path("topics/<str:name>/messages/", message_views.message_list, name="message-list"),
+    path(
+        "topics/<str:name>/messages/produce/",
+        message_views.message_produce,
+        name="message-produce",
+    ),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

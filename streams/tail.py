@@ -44,7 +44,7 @@ from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
 
-from streams.records import render_record
+from console.records import render_record
 
 logger = logging.getLogger(__name__)
 _KAFKA_LOG = logging.getLogger("headwater.kafka")

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from streams.records import MAX_SHOWN_BYTES, render_bytes, render_record
+from console.records import MAX_SHOWN_BYTES, render_bytes, render_record
 
 
 @pytest.mark.parametrize(

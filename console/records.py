@@ -1,4 +1,6 @@
-"""Kafka records as JSON a browser can show safely, whatever bytes they carry.
+"""Kafka records as JSON a browser can show safely, whatever bytes they carry: the one
+renderer of the live tail (``streams/tail.py``) and the messages page
+(``console/selectors/messages.py``, through :func:`format_bytes`).
 
 Keys, values and header values are arbitrary bytes. Each becomes a small object:
 ``{"encoding": "utf-8", "text": ...}`` when it is printable UTF-8 text, else
@@ -10,6 +12,8 @@ never as HTML.
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any, Protocol
 
 MAX_SHOWN_BYTES = 4096
@@ -77,3 +81,50 @@ def render_record(message: KafkaMessage) -> dict[str, Any]:
             {"key": key, "value": render_bytes(value)} for key, value in message.headers() or []
         ],
     }
+
+
+# -- the messages page's formats (console.selectors.messages): one renderer for both ----
+
+FORMATS = ("json", "text", "hex", "base64")
+"""How the messages page shows a key, value or header value; ``auto`` picks per field."""
+
+
+def detect_format(data: bytes) -> str:
+    """``json`` for a JSON object or array, ``text`` for other printable UTF-8, else
+    ``hex`` (the same test as :func:`render_bytes`, on the shown bytes)."""
+    shown = data[:MAX_SHOWN_BYTES]
+    text = _as_text(shown, truncated=len(data) > len(shown))
+    if text is None:
+        return "hex"
+    if len(data) <= MAX_SHOWN_BYTES and text.lstrip()[:1] in ("{", "["):
+        try:
+            json.loads(text)
+        except (ValueError, RecursionError):  # RecursionError: nested beyond Python's stack
+            return "text"
+        return "json"
+    return "text"
+
+
+def format_bytes(data: bytes | None, fmt: str = "auto") -> dict[str, Any] | None:
+    """One key, value or header value in ``fmt`` (``auto``: :func:`detect_format`):
+    ``{"format", "text", "size", "truncated"}``; None stays None. A format the bytes
+    cannot take (JSON that does not parse, text that is not UTF-8) falls back to the
+    detected one, so the page always shows something true."""
+    if data is None:
+        return None
+    detected = detect_format(data)
+    if fmt not in FORMATS or (fmt == "json" and detected != "json"):
+        fmt = detected
+    shown = data[:MAX_SHOWN_BYTES]
+    truncated = len(data) > len(shown)
+    if fmt == "text":
+        text = _as_text(shown, truncated=truncated)
+        if text is None:
+            fmt, text = "hex", shown.hex(" ")
+    elif fmt == "json":
+        text = json.dumps(json.loads(data), indent=2, ensure_ascii=False)
+    elif fmt == "base64":
+        text = base64.b64encode(shown).decode()
+    else:
+        text = shown.hex(" ")
+    return {"format": fmt, "text": text, "size": len(data), "truncated": truncated}
