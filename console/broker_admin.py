@@ -509,11 +509,16 @@ def alter_user_quotas(changes: dict[str, dict[str, float | None]]) -> dict[str, 
 
 
 def list_group_ids() -> list[str]:
-    """ListGroups: every consumer group id on the cluster."""
+    """ListGroups: every consumer group id on the cluster, or an error when any broker's
+    answer is missing: a partial listing would let a tenant's deletion leave its groups
+    behind (librdkafka reports a broker that failed in ``errors`` beside ``valid``)."""
     try:
         listing = _client().list_consumer_groups(request_timeout=_timeout()).result()
     except KafkaException as exc:
         raise _translate(exc) from exc
+    if listing.errors:
+        first = listing.errors[0]
+        raise _translate(first if isinstance(first, KafkaException) else KafkaException(first))
     return sorted(group.group_id for group in listing.valid)
 
 
