@@ -5,18 +5,17 @@ are written next to the test's tmp_path (and to $HEADWATER_SCREENSHOTS when set)
 
 from __future__ import annotations
 
-import os
 import re
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from confluent_kafka import Consumer, Producer
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
 from tests.support.broker import BrokerProcess
+from tests.support.browser import screenshot
 from tests.support.console import (
     OPERATOR_PASSWORD,
     OPERATOR_USERNAME,
@@ -29,35 +28,6 @@ pytestmark = pytest.mark.browser
 TIMEOUT_MS = 20_000
 TOPIC_SIZE = 20
 CONSUMED = 12
-
-
-@pytest.fixture(scope="module")
-def own_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerProcess]:
-    proc = BrokerProcess(tmp_path_factory.mktemp("groups-broker"))
-    proc.start()
-    yield proc
-    proc.stop()
-
-
-@pytest.fixture(scope="module")
-def console(
-    tmp_path_factory: pytest.TempPathFactory, own_broker: BrokerProcess
-) -> Iterator[ConsoleServer]:
-    server = ConsoleServer(
-        tmp_path_factory.mktemp("groups-console"), bootstrap=own_broker.bootstrap
-    )
-    server.start()
-    yield server
-    server.stop()
-    print(server.log())
-
-
-def _shot(page: Page, tmp_path: Path, name: str) -> None:
-    page.screenshot(path=str(tmp_path / name), full_page=True)
-    target = os.environ.get("HEADWATER_SCREENSHOTS")
-    if target:
-        Path(target).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(target) / name), full_page=True)
 
 
 def _consume(bootstrap: str, group: str, topic: str, count: int) -> Consumer:
@@ -107,7 +77,7 @@ def test_lag_shows_and_a_reset_to_earliest_after_a_dry_run_brings_it_back(
         expect(row.locator('[data-field="state"]')).to_have_text("Stable")
         expect(row.locator('[data-field="members"]')).to_have_text("1")
         expect(row.locator('[data-field="lag"]')).to_have_text(str(TOPIC_SIZE - CONSUMED))
-        _shot(page, tmp_path, "groups-list.png")
+        screenshot(page, tmp_path, "groups-list.png")
 
         row.locator("a").first.click()
         expect(page.locator("h1")).to_contain_text(group)
@@ -116,7 +86,7 @@ def test_lag_shows_and_a_reset_to_earliest_after_a_dry_run_brings_it_back(
         seconds = float(partition.locator('[data-field="lag_seconds"]').inner_text())
         assert 85 <= seconds < 300, seconds  # the next record was written ~90 s ago
         expect(page.locator("table.members")).to_contain_text("billing-worker")
-        _shot(page, tmp_path, "group-detail.png")
+        screenshot(page, tmp_path, "group-detail.png")
 
         consumer.close()  # the group stops: no members, state Empty
 
@@ -131,7 +101,7 @@ def test_lag_shows_and_a_reset_to_earliest_after_a_dry_run_brings_it_back(
         preview = page.locator(f'table.reset-preview tr[data-partition="{topic}-0"]')
         expect(preview.locator('[data-field="old"]')).to_have_text(str(CONSUMED))
         expect(preview.locator('[data-field="new"]')).to_have_text("0")
-        _shot(page, tmp_path, "group-reset-preview.png")
+        screenshot(page, tmp_path, "group-reset-preview.png")
 
         page.goto(f"{console.url}/groups/{group}/")  # the dry run changed nothing
         expect(partition.locator('[data-field="committed"]')).to_have_text(str(CONSUMED))
@@ -149,6 +119,6 @@ def test_lag_shows_and_a_reset_to_earliest_after_a_dry_run_brings_it_back(
         page.click(f"table.group-partitions a:text('{topic}')")  # the topic page lists it
         reader = page.locator(f'#topic-groups tr[data-group="{group}"]')
         expect(reader.locator('[data-field="lag"]')).to_have_text(str(TOPIC_SIZE))
-        _shot(page, tmp_path, "topic-groups.png")
+        screenshot(page, tmp_path, "topic-groups.png")
     finally:
         context.close()

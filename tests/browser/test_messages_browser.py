@@ -6,20 +6,19 @@ kcat's; a record produced from the page is read back with kcat. Screenshots of b
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from confluent_kafka import Producer
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
 from tests.support.broker import BrokerProcess
+from tests.support.browser import screenshot
 from tests.support.console import (
     OPERATOR_PASSWORD,
     OPERATOR_USERNAME,
@@ -29,35 +28,6 @@ from tests.support.console import (
 
 pytestmark = pytest.mark.browser
 TIMEOUT_MS = 20_000
-
-
-@pytest.fixture(scope="module")
-def own_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerProcess]:
-    proc = BrokerProcess(tmp_path_factory.mktemp("messages-broker"))
-    proc.start()
-    yield proc
-    proc.stop()
-
-
-@pytest.fixture(scope="module")
-def console(
-    tmp_path_factory: pytest.TempPathFactory, own_broker: BrokerProcess
-) -> Iterator[ConsoleServer]:
-    server = ConsoleServer(
-        tmp_path_factory.mktemp("messages-console"), bootstrap=own_broker.bootstrap
-    )
-    server.start()
-    yield server
-    server.stop()
-    print(server.log())
-
-
-def _shot(page: Page, tmp_path: Path, name: str) -> None:
-    page.screenshot(path=str(tmp_path / name), full_page=True)
-    target = os.environ.get("HEADWATER_SCREENSHOTS")
-    if target:
-        Path(target).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(target) / name), full_page=True)
 
 
 def _kcat() -> str:
@@ -104,7 +74,7 @@ def test_browse_from_a_timestamp_then_produce_and_read_back_with_kcat(
         # binary shown as hex, then as base64 through the select (same page)
         bin_row = page.locator("tr", has_text="01 62 69 6e")
         expect(bin_row).to_have_count(1)
-        _shot(page, tmp_path, "messages-binary.png")
+        screenshot(page, tmp_path, "messages-binary.png")
 
         page.select_option("#id_start", "timestamp")
         page.fill("#id_timestamp", cut)
@@ -118,7 +88,7 @@ def test_browse_from_a_timestamp_then_produce_and_read_back_with_kcat(
         )
         expect(rows.first.locator("td[data-field=headers]")).to_contain_text("origin")
         expect(rows.first.locator(".local-time")).to_be_visible()  # the script's local time
-        _shot(page, tmp_path, "messages-json.png")
+        screenshot(page, tmp_path, "messages-json.png")
 
         page.select_option("#id_fmt", "base64")
         expect(rows.first.locator("td[data-field=value] pre")).to_have_attribute(
@@ -135,7 +105,7 @@ def test_browse_from_a_timestamp_then_produce_and_read_back_with_kcat(
         partition = int(page.locator("#produced [data-field=partition]").inner_text())
         offset = int(page.locator("#produced [data-field=offset]").inner_text())
         assert partition == 1
-        _shot(page, tmp_path, "messages-produce.png")
+        screenshot(page, tmp_path, "messages-produce.png")
     finally:
         context.close()
 

@@ -4,8 +4,6 @@ select, and a config beyond the plan is refused by the field it was typed in."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from confluent_kafka.admin import AdminClient
 from playwright.sync_api import Browser, Page, expect
@@ -15,7 +13,7 @@ from tests.support.console import ConsoleServer
 
 pytestmark = pytest.mark.browser
 TIMEOUT_MS = 15_000
-SETUP = """
+CONSOLE_SETUP = """
 from django.contrib.auth.models import User
 from console.models import Membership, Plan, Tenant
 plan = Plan.objects.create(
@@ -30,28 +28,6 @@ Membership.objects.create(user=dev, tenant=initech, role="admin")
 solo = User.objects.create_user("solo", password="solo-password")
 Membership.objects.create(user=solo, tenant=acme, role="developer")
 """
-
-
-@pytest.fixture(scope="module")
-def own_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerProcess]:
-    proc = BrokerProcess(tmp_path_factory.mktemp("tenant-topics-broker"))
-    proc.start()
-    yield proc
-    proc.stop()
-
-
-@pytest.fixture(scope="module")
-def console(
-    tmp_path_factory: pytest.TempPathFactory, own_broker: BrokerProcess
-) -> Iterator[ConsoleServer]:
-    server = ConsoleServer(
-        tmp_path_factory.mktemp("tenant-topics-console"), bootstrap=own_broker.bootstrap
-    )
-    server.start()
-    server.manage("shell", "-c", SETUP)
-    yield server
-    server.stop()
-    print(server.log())
 
 
 def login(chromium: Browser, console: ConsoleServer, username: str, password: str) -> Page:

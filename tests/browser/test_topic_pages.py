@@ -27,25 +27,6 @@ TIMEOUT_MS = 15_000
 VIEWPORT = {"width": 1280, "height": 800}
 
 
-@pytest.fixture(scope="module")
-def own_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerProcess]:
-    proc = BrokerProcess(tmp_path_factory.mktemp("pages-broker"))
-    proc.start()
-    yield proc
-    proc.stop()
-
-
-@pytest.fixture(scope="module")
-def console(
-    tmp_path_factory: pytest.TempPathFactory, own_broker: BrokerProcess
-) -> Iterator[ConsoleServer]:
-    server = ConsoleServer(tmp_path_factory.mktemp("pages-console"), bootstrap=own_broker.bootstrap)
-    server.start()
-    yield server
-    server.stop()
-    print(server.log())
-
-
 @pytest.fixture
 def context(chromium: Browser, console: ConsoleServer) -> Iterator[BrowserContext]:
     context = chromium.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
