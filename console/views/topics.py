@@ -7,6 +7,8 @@ the cluster does not have is a 404 on every topic page.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -147,28 +149,17 @@ def _overrides(request: HttpRequest, name: str) -> list[str]:
 def topic_configs(request: HttpRequest, name: str) -> HttpResponse:
     """Change the topic's configs (IncrementalAlterConfigs); refusals on the form."""
     form = TopicConfigsForm(request.POST, overrides=_overrides(request, name))
-    status = 200
-    if form.is_valid():
-        try:
-            topic_services.topic_configs_alter(
-                actor=request.user, name=name, set=form.cleaned_data["set"],
-                delete=form.cleaned_data["delete"],
-            )  # fmt: skip
-        except ValidationError as exc:
-            form.add_service_error(exc)  # by the field the value was typed in
-        except UnknownTopic:
-            return _topic_missing(request, name)
-        except BrokerUnavailable as exc:
-            messages.error(request, str(exc))
-            status = _UNAVAILABLE
-        except TopicRequestRejected as exc:
-            form.add_broker_error(exc)
-        except BrokerAdminError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, f"Changed the configs of topic {name}.")
-            return redirect("topic-detail", name=name)
-    return _detail(request, name, configs_form=form, status=status)
+    if not form.is_valid():
+        return _detail(request, name, configs_form=form)
+    return _topic_change(
+        request, name, form, "configs_form",
+        lambda: topic_services.topic_configs_alter(
+            actor=request.user, name=name, set=form.cleaned_data["set"],
+            delete=form.cleaned_data["delete"],
+        ),
+        on_invalid=form.add_service_error,  # by the field the value was typed in
+        done=f"Changed the configs of topic {name}.",
+    )  # fmt: skip
 
 
 @login_required
@@ -176,26 +167,47 @@ def topic_configs(request: HttpRequest, name: str) -> HttpResponse:
 def topic_partitions(request: HttpRequest, name: str) -> HttpResponse:
     """Add partitions (CreatePartitions) within the tenant's plan; refusals on the form."""
     form = TopicPartitionsForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, name, partitions_form=form)
+    count = form.cleaned_data["count"]
+    return _topic_change(
+        request, name, form, "partitions_form",
+        lambda: topic_services.topic_partitions_create(actor=request.user, name=name, count=count),
+        on_invalid=lambda exc: form.add_error(None, exc),
+        done=f"Topic {name} now has {count} partitions.",
+    )  # fmt: skip
+
+
+def _topic_change(
+    request: HttpRequest,
+    name: str,
+    form: TopicConfigsForm | TopicPartitionsForm,
+    form_name: str,
+    change: Callable[[], None],
+    *,
+    on_invalid: Callable[[ValidationError], None],
+    done: str,
+) -> HttpResponse:
+    """Run one of the detail page's changes: back to the page with the outcome, the
+    service's or the broker's refusal on ``form`` (shown as ``form_name``)."""
     status = 200
-    if form.is_valid():
-        count = form.cleaned_data["count"]
-        try:
-            topic_services.topic_partitions_create(actor=request.user, name=name, count=count)
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        except UnknownTopic:
-            return _topic_missing(request, name)
-        except BrokerUnavailable as exc:
-            messages.error(request, str(exc))
-            status = _UNAVAILABLE
-        except TopicRequestRejected as exc:
-            form.add_broker_error(exc)
-        except BrokerAdminError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, f"Topic {name} now has {count} partitions.")
-            return redirect("topic-detail", name=name)
-    return _detail(request, name, partitions_form=form, status=status)
+    try:
+        change()
+    except ValidationError as exc:
+        on_invalid(exc)
+    except UnknownTopic:
+        return _topic_missing(request, name)
+    except BrokerUnavailable as exc:
+        messages.error(request, str(exc))
+        status = _UNAVAILABLE
+    except TopicRequestRejected as exc:
+        form.add_broker_error(exc)
+    except BrokerAdminError as exc:
+        form.add_error(None, str(exc))
+    else:
+        messages.success(request, done)
+        return redirect("topic-detail", name=name)
+    return _detail(request, name, status=status, **{form_name: form})
 
 
 @login_required
