@@ -35,6 +35,7 @@ def up(tmp_path: Path) -> Iterator[Up]:
     process = Up(tmp_path)
     yield process
     process.stop()
+    print(process.log())  # shown by pytest when the test failed
 
 
 def logged_in_opener(base_url: str) -> urllib.request.OpenerDirector:
