@@ -77,3 +77,14 @@ def read_back(bootstrap: str, topic: str, partition: int, offset: int) -> Any:
         raise AssertionError(f"no record at {topic}-{partition}@{offset}")
     finally:
         consumer.close()
+
+
+def commit_offsets(bootstrap: str, group: str, offsets: dict[tuple[str, int], int]) -> None:
+    """Commit ``offsets`` for ``group`` through the admin API (no member ever joins: the
+    group is Empty, as reset and delete need)."""
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    partitions = [TopicPartition(t, p, o) for (t, p), o in offsets.items()]
+    request = ConsumerGroupTopicPartitions(group, partitions)
+    admin.alter_consumer_group_offsets([request])[group].result(15)
+    wait_until(lambda: committed(bootstrap, group) == offsets, timeout=30,
+               what=f"{group}'s offsets to be committed")  # fmt: skip
