@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -147,7 +148,7 @@ def test_reset_offsets_dry_run_then_execute_audited(
     assert event.after == {f"{w.topic}-1": 2} and event.actor_name == "acme-developer"
 
     # to-datetime: the first offset at or after the moment (offset 2, written AGE_S - 2 s ago)
-    when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(w.base_ms / 1000 + 1.5))
+    when = datetime.fromtimestamp((w.base_ms + 1500) / 1000, tz=UTC).isoformat()
     by_time = _reset(developer, w.group, strategy="to-datetime", when=when, scope="topic",
                      topic=w.topic, dry_run=False)  # fmt: skip
     assert [c["new"] for c in by_time.json()["changes"]] == [2, 2]
