@@ -85,7 +85,7 @@ class MessagePageOut(Schema):
 
 class HeaderIn(Schema):
     key: Text(32767)
-    value: Utf8 | None = None
+    value: Utf8 = ""
 
 
 class ProduceIn(Schema):
