@@ -21,6 +21,8 @@ from console.api import (
     tenants,
     topics,
 )
+from console.api import groups as consumer_groups  # consumer groups and messages (issue 11)
+from console.api import messages as topic_messages
 from console.api.auth import AUTH
 
 DESCRIPTION = """\
@@ -53,3 +55,6 @@ api.add_router("/plans", plans.router)
 api.add_router("/topics", topics.router)
 api.add_router("/audit-events", audit.router)
 api.add_router("/cluster", cluster.router)
+# consumer groups and a topic's messages (issue 11)
+api.add_router("/groups", consumer_groups.router)
+api.add_router("/topics", topic_messages.router)

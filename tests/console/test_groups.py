@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, Producer, TopicPartition
+from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
 from confluent_kafka.admin import AdminClient
 from django.contrib.auth.models import User
 from django.test import Client
@@ -26,6 +26,7 @@ from console.services.groups import (
 )
 from tests.support.broker import BrokerProcess
 from tests.support.console import create_topic
+from tests.support.consumers import GroupMember, committed, produce_aged
 from tests.support.net import wait_until
 
 RECORDS_PER_PARTITION = 5
@@ -42,55 +43,6 @@ class Setup:
     base_ms: int  # timestamp of offset 0 on each partition
 
 
-def _produce_aged(bootstrap: str, topic: str, base_ms: int) -> None:
-    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 0})
-    for partition in (0, 1):
-        for offset in range(RECORDS_PER_PARTITION):
-            producer.produce(
-                topic, b"v%d" % offset, partition=partition, timestamp=base_ms + offset * 1000
-            )
-    assert producer.flush(15) == 0
-
-
-def committed(bootstrap: str, group: str) -> dict[tuple[str, int], int]:
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    future = admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group)])[group]
-    return {
-        (tp.topic, tp.partition): tp.offset for tp in future.result(15).topic_partitions
-        if tp.offset >= 0
-    }  # fmt: skip
-
-
-class GroupMember:
-    """A real consumer in ``group``: subscribes, waits for its assignment, commits."""
-
-    def __init__(self, bootstrap: str, group: str, topic: str, protocol: str = "classic"):
-        self.consumer = Consumer(
-            {
-                "bootstrap.servers": bootstrap, "group.id": group, "group.protocol": protocol,
-                "enable.auto.commit": False, "auto.offset.reset": "earliest",
-                "client.id": f"test-{protocol}",
-            }
-        )  # fmt: skip
-        self.consumer.subscribe([topic])
-        self.topic = topic
-
-        def assigned() -> bool:
-            self.consumer.poll(0.2)
-            return bool(self.consumer.assignment())
-
-        wait_until(assigned, timeout=60, interval=0, what=f"{group} to get its assignment")
-
-    def commit(self, offsets: dict[int, int]) -> None:
-        self.consumer.commit(
-            offsets=[TopicPartition(self.topic, p, o) for p, o in offsets.items()],
-            asynchronous=False,
-        )
-
-    def close(self) -> None:
-        self.consumer.close()
-
-
 @pytest.fixture
 def setup(cluster: BrokerProcess, db: None) -> Setup:
     suffix = uuid.uuid4().hex[:8]
@@ -104,7 +56,7 @@ def setup(cluster: BrokerProcess, db: None) -> Setup:
         Tenant.objects.create(name=slug, slug=slug, plan=plan)
     for topic in (s.topic, s.other_topic):
         create_topic(s.bootstrap, topic, partitions=2)
-        _produce_aged(s.bootstrap, topic, s.base_ms)
+        produce_aged(s.bootstrap, topic, s.base_ms, RECORDS_PER_PARTITION)
     return s
 
 

@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass
 
 import pytest
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 from django.contrib.auth.models import User
 from django.test import Client
@@ -28,6 +28,7 @@ from console.records import detect_format, format_bytes
 from console.selectors import messages as selectors
 from tests.support.broker import BrokerProcess
 from tests.support.console import create_topic
+from tests.support.consumers import read_back
 
 BASE_AGE_S = 3600  # offset 0 was written this long ago; each next record 1 s later
 PER_PARTITION = 30
@@ -245,21 +246,6 @@ def test_jsonl_download_is_the_page_shown(operator_client: Client, setup: Setup)
 # -- producing ------------------------------------------------------------------------
 
 
-def _read_back(bootstrap: str, topic: str, partition: int, offset: int) -> object:
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"t-{uuid.uuid4().hex}",
-                         "enable.auto.commit": False})  # fmt: skip
-    try:
-        consumer.assign([TopicPartition(topic, partition, offset)])
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            message = consumer.poll(0.5)
-            if message is not None and message.error() is None:
-                return message
-        raise AssertionError(f"no record at {topic}-{partition}@{offset}")
-    finally:
-        consumer.close()
-
-
 def _produced(html: str) -> tuple[int, int]:
     partition = re.search(r'data-field="partition">(\d+)<', html)
     offset = re.search(r'data-field="offset">(\d+)<', html)
@@ -267,14 +253,14 @@ def _produced(html: str) -> tuple[int, int]:
     return int(partition.group(1)), int(offset.group(1))
 
 
-def test_produce_by_key_and_to_a_partition_and_read_back(client: Client, setup: Setup) -> None:
+def test_produce_by_key_and_to_a_partition_andread_back(client: Client, setup: Setup) -> None:
     developer = _member_client(client, "developer")
     url = reverse("message-produce", args=[setup.topic])
     response = developer.post(url, {"key": "order-7", "value": '{"total": 12}',
                                     "headers": "trace=t-1\nsource=console"})  # fmt: skip
     assert response.status_code == 200
     partition, offset = _produced(response.content.decode())
-    message = _read_back(setup.bootstrap, setup.topic, partition, offset)
+    message = read_back(setup.bootstrap, setup.topic, partition, offset)
     assert message.key() == b"order-7" and message.value() == b'{"total": 12}'
     assert message.headers() == [("trace", b"t-1"), ("source", b"console")]
     # the same key again: the default partitioner puts it on the same partition
@@ -284,7 +270,7 @@ def test_produce_by_key_and_to_a_partition_and_read_back(client: Client, setup: 
     response = developer.post(url, {"partition": "1", "value": "to one"})
     p1, o1 = _produced(response.content.decode())
     assert p1 == 1 and o1 == PER_PARTITION
-    message = _read_back(setup.bootstrap, setup.topic, 1, o1)
+    message = read_back(setup.bootstrap, setup.topic, 1, o1)
     assert message.key() is None and message.value() == b"to one"
 
     event = AuditEvent.objects.filter(action="message.produce", resource_name=setup.topic).first()

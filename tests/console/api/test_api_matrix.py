@@ -27,6 +27,7 @@ from console.roles import OPERATOR_ONLY, ROLE_ACTIONS, Action
 from tests.console.api.conftest import Api
 from tests.support.broker import BrokerProcess
 from tests.support.console import create_topic
+from tests.support.consumers import commit_offsets
 
 pytestmark = pytest.mark.django_db
 
@@ -39,6 +40,7 @@ class Row:
     action: Action | None
     body: dict[str, Any] | None = field(default=None)
     needs_topic: bool = False  # acme.m-{uid} exists on the broker first
+    needs_group: bool = False  # and group acme.g-{uid}, offset 1 committed on it, no members
     also_allowed: tuple[int, ...] = ()  # an allowed answer besides 2xx
 
 
@@ -96,6 +98,18 @@ ROWS = [
     Row("permission-check", "GET", "/cluster/permission-check?principal=User:acme-app"
         "&operation=READ&resource_type=TOPIC&resource_name=acme.orders", Action.CLUSTER_VIEW,
         also_allowed=(409,)),
+    # consumer groups and messages (issue 11)
+    Row("group-list", "GET", "/groups", None),
+    Row("group-get", "GET", "/groups/acme.g-{uid}", Action.GROUP_VIEW, needs_group=True),
+    Row("group-offsets-reset", "POST", "/groups/acme.g-{uid}/offsets/reset",
+        Action.GROUP_MANAGE, {"strategy": "to-earliest", "dry_run": False}, needs_group=True),
+    Row("group-delete", "DELETE", "/groups/acme.g-{uid}", Action.GROUP_MANAGE, needs_group=True),
+    Row("group-offsets-delete", "DELETE", "/groups/acme.g-{uid}/offsets/acme.m-{uid}",
+        Action.GROUP_MANAGE, needs_group=True),
+    Row("message-list", "GET", "/topics/acme.m-{uid}/messages", Action.MESSAGE_VIEW,
+        needs_topic=True),
+    Row("message-produce", "POST", "/topics/acme.m-{uid}/messages", Action.MESSAGE_PRODUCE,
+        {"value": "matrix-{uid}"}, needs_topic=True),
 ]  # fmt: skip
 ROLES = ("operator", "admin", "developer", "viewer", "outsider", "anonymous")
 
@@ -120,8 +134,11 @@ def test_cell(role: str, row: Row, api_as: Any, users: dict[str, User], settings
     Plan.objects.filter(name="basic").update(max_topics=None, max_partitions=None)
     rule = AccessRule.objects.filter(service_account__tenant__slug="acme")[0]
     names = {"uid": uuid.uuid4().hex[:10], "rule_id": rule.pk}
-    if row.needs_topic:
+    if row.needs_topic or row.needs_group:
         create_topic(shared_broker.bootstrap, "acme.m-{uid}".format(**names))
+    if row.needs_group:
+        commit_offsets(shared_broker.bootstrap, "acme.g-{uid}".format(**names),
+                       {("acme.m-{uid}".format(**names), 0): 1})  # fmt: skip
     User.objects.create_user("newcomer")
     api = Api(None) if role == "anonymous" else api_as(role)
     path = "/api/v1" + row.path.format(**names)

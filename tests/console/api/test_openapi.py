@@ -25,6 +25,7 @@ from console.models import AccessRule, AuditEvent
 from tests.console.api.conftest import error_of
 from tests.support.broker import BrokerProcess
 from tests.support.console import create_topic
+from tests.support.consumers import commit_offsets
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +41,9 @@ def test_the_document_is_openapi_3_generated_from_the_endpoints(client: Client) 
     for path in ("/api/v1/tenants", "/api/v1/tenants/{slug}/service-accounts/{name}/rotate",
                  "/api/v1/tenants/{slug}/access-rules", "/api/v1/tenants/{slug}/members",
                  "/api/v1/plans", "/api/v1/topics/{name}", "/api/v1/audit-events",
-                 "/api/v1/cluster/acls", "/api/v1/cluster/permission-check"):  # fmt: skip
+                 "/api/v1/cluster/acls", "/api/v1/cluster/permission-check",
+                 "/api/v1/groups/{group_id}/offsets/reset", "/api/v1/topics/{name}/messages",
+                 ):  # fmt: skip
         assert path in paths, path
     schemes = document["components"]["securitySchemes"]
     assert {s["type"] for s in schemes.values()} == {"http", "apiKey"}
@@ -96,6 +99,11 @@ def known_path_parameters(label: str, cluster: BrokerProcess) -> dict[str, Any]:
             create_topic(cluster.bootstrap, known["name"])  # not the service: no plan limit
         else:
             known["name"] = "app"
+    if "group_id" in names:  # a group of acme's, offsets committed, no members
+        known["group_id"] = f"acme.fuzz-{uuid.uuid4().hex[:6]}"
+        known["topic"] = f"{known['group_id']}-t"
+        create_topic(cluster.bootstrap, known["topic"])
+        commit_offsets(cluster.bootstrap, known["group_id"], {(known["topic"], 0): 0})
     if "rule_id" in names:
         known["rule_id"] = AccessRule.objects.filter(service_account__tenant__slug="acme")[0].pk
     if "event_id" in names:
