@@ -1,0 +1,119 @@
+"""Operators' reads of the brokers pages: the cluster, each broker's log dirs, its configs.
+
+Operators only (``cluster.view``): anyone else gets "not found", as for every
+cluster-wide page. Everything comes over the Kafka protocol (:mod:`console.cluster_admin`),
+so the pages work the same on a multi-broker Apache Kafka cluster.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from console import cluster_admin
+from console.roles import Action
+from console.tenancy import Actor, NotFound, authorize
+
+BIGGEST_PARTITIONS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerSummary:
+    """One broker with its log dirs and its biggest partitions across them."""
+
+    broker: cluster_admin.Broker
+    is_controller: bool
+    log_dirs: tuple[cluster_admin.LogDir, ...]
+    biggest: tuple[cluster_admin.PartitionSize, ...]
+    log_dir_error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterOverview:
+    cluster_id: str
+    controller_id: int | None
+    brokers: tuple[BrokerSummary, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerDetail:
+    broker: cluster_admin.Broker
+    is_controller: bool
+    configs: tuple[cluster_admin.BrokerConfig, ...]
+
+    @property
+    def dynamic(self) -> tuple[cluster_admin.BrokerConfig, ...]:
+        """The configs that may change without a restart (not read-only)."""
+        return tuple(c for c in self.configs if not c.read_only)
+
+
+def _summary(
+    cluster: cluster_admin.Cluster,
+    broker: cluster_admin.Broker,
+    log_dirs: list[cluster_admin.LogDir],
+    error: str = "",
+) -> BrokerSummary:
+    partitions = sorted(
+        (p for d in log_dirs for p in d.partitions), key=lambda p: (-p.size_bytes, p.topic)
+    )
+    return BrokerSummary(
+        broker=broker,
+        is_controller=broker.broker_id == cluster.controller_id,
+        log_dirs=tuple(log_dirs),
+        biggest=tuple(p for p in partitions[:BIGGEST_PARTITIONS] if p.size_bytes > 0),
+        log_dir_error=error,
+    )
+
+
+def broker_list(*, actor: Actor) -> ClusterOverview:
+    """Cluster id, controller, and each broker with its log dirs' usage (one
+    DescribeLogDirs per broker). A broker refusing DescribeLogDirs is shown with the
+    broker's error rather than failing the page."""
+    authorize(actor=actor, action=Action.CLUSTER_VIEW)
+    cluster = cluster_admin.describe_cluster()
+    ids = [b.broker_id for b in cluster.brokers]
+    try:
+        log_dirs, error = cluster_admin.describe_log_dirs(ids), ""
+    except cluster_admin.RequestRejected as exc:
+        log_dirs, error = {}, str(exc)
+    return ClusterOverview(
+        cluster_id=cluster.cluster_id,
+        controller_id=cluster.controller_id,
+        brokers=tuple(
+            _summary(cluster, b, log_dirs.get(b.broker_id, []), error) for b in cluster.brokers
+        ),
+    )
+
+
+def broker_get(*, actor: Actor, broker_id: int) -> BrokerDetail:
+    """One broker with its configs (DescribeConfigs, BROKER resource); a broker id the
+    cluster does not list is NotFound."""
+    authorize(actor=actor, action=Action.CLUSTER_VIEW)
+    cluster = cluster_admin.describe_cluster()
+    broker = next((b for b in cluster.brokers if b.broker_id == broker_id), None)
+    if broker is None:
+        raise NotFound("no such broker")
+    return BrokerDetail(
+        broker=broker,
+        is_controller=broker_id == cluster.controller_id,
+        configs=tuple(cluster_admin.describe_broker_configs(broker_id=broker_id)),
+    )
+
+
+def topic_partition_sizes(*, actor: Actor, topic: str) -> dict[int, int] | None:
+    """Operators: partition -> bytes on disk of ``topic`` (its leaders' and followers'
+    largest copy); None for anyone else or when the cluster does not say."""
+    try:
+        authorize(actor=actor, action=Action.CLUSTER_VIEW)
+        cluster = cluster_admin.describe_cluster()
+        answers = cluster_admin.describe_log_dirs(
+            [b.broker_id for b in cluster.brokers], topics=[topic]
+        )
+    except (NotFound, cluster_admin.BrokerAdminError):
+        return None
+    sizes: dict[int, int] = {}
+    for log_dirs in answers.values():
+        for log_dir in log_dirs:
+            for p in log_dir.partitions:
+                if p.topic == topic:
+                    sizes[p.partition] = max(sizes.get(p.partition, 0), p.size_bytes)
+    return sizes
