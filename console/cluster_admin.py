@@ -201,10 +201,11 @@ def _log_dir(result: Any) -> LogDir:
 
 def describe_log_dirs(
     broker_ids: Iterable[int], *, topics: Iterable[str] | None = None
-) -> dict[int, list[LogDir]]:
+) -> dict[int, list[LogDir] | BrokerAdminError]:
     """DescribeLogDirs to each of ``broker_ids`` (every partition, or those of
-    ``topics``): broker id -> its log dirs. A broker refusing (no DESCRIBE on the
-    cluster) is :class:`RequestRejected`."""
+    ``topics``): broker id -> its log dirs, or why that broker did not say: a refusal
+    (no DESCRIBE on the cluster) is :class:`RequestRejected`, a broker that did not
+    answer :class:`BrokerUnavailable` (one broker down does not hide the others)."""
     from kafka.errors import KafkaError as KafkaPythonError
     from kafka.protocol.admin import DescribeLogDirsRequest
 
@@ -220,15 +221,17 @@ def describe_log_dirs(
             request = DescribeLogDirsRequest(topics=wanted)
             return await manager.send(request, node_id=node_id)
 
-        answers: dict[int, list[LogDir]] = {}
+        answers: dict[int, list[LogDir] | BrokerAdminError] = {}
         for broker_id in broker_ids:
             try:
                 response = manager.run(ask, broker_id)
             except (KafkaPythonError, OSError) as exc:
-                raise BrokerUnavailable(f"broker {broker_id} did not answer: {exc}") from exc
+                answers[broker_id] = BrokerUnavailable(f"broker {broker_id} did not answer: {exc}")
+                continue
             if getattr(response, "error_code", 0):
                 name = _error_name(response.error_code)
-                raise RequestRejected(f"DescribeLogDirs: {name}", error_name=name)
+                answers[broker_id] = RequestRejected(f"DescribeLogDirs: {name}", error_name=name)
+                continue
             answers[broker_id] = [_log_dir(result) for result in response.results]
         return answers
     finally:

@@ -66,21 +66,20 @@ def _summary(
 
 def broker_list(*, actor: Actor) -> ClusterOverview:
     """Cluster id, controller, and each broker with its log dirs' usage (one
-    DescribeLogDirs per broker). A broker refusing DescribeLogDirs is shown with the
-    broker's error rather than failing the page."""
+    DescribeLogDirs per broker). A broker refusing DescribeLogDirs, or not answering,
+    is shown with its error rather than failing the page."""
     authorize(actor=actor, action=Action.CLUSTER_VIEW)
     cluster = cluster_admin.describe_cluster()
-    ids = [b.broker_id for b in cluster.brokers]
-    try:
-        log_dirs, error = cluster_admin.describe_log_dirs(ids), ""
-    except cluster_admin.RequestRejected as exc:
-        log_dirs, error = {}, str(exc)
+    answers = cluster_admin.describe_log_dirs([b.broker_id for b in cluster.brokers])
+    summaries = []
+    for b in cluster.brokers:
+        answer = answers.get(b.broker_id, [])
+        if isinstance(answer, cluster_admin.BrokerAdminError):
+            summaries.append(_summary(cluster, b, [], str(answer)))
+        else:
+            summaries.append(_summary(cluster, b, answer))
     return ClusterOverview(
-        cluster_id=cluster.cluster_id,
-        controller_id=cluster.controller_id,
-        brokers=tuple(
-            _summary(cluster, b, log_dirs.get(b.broker_id, []), error) for b in cluster.brokers
-        ),
+        cluster_id=cluster.cluster_id, controller_id=cluster.controller_id, brokers=tuple(summaries)
     )
 
 
@@ -112,6 +111,8 @@ def topic_partition_sizes(*, actor: Actor, topic: str) -> dict[int, int] | None:
         return None
     sizes: dict[int, int] = {}
     for log_dirs in answers.values():
+        if isinstance(log_dirs, cluster_admin.BrokerAdminError):
+            continue
         for log_dir in log_dirs:
             for p in log_dir.partitions:
                 if p.topic == topic:

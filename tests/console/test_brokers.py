@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shutil
 import uuid
+from collections.abc import Iterator
 
 import pytest
 from confluent_kafka import Producer
@@ -15,6 +16,7 @@ from django.test import Client
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from console.models import AuditEvent
+from tests.broker.security.authz import authorizing_broker, client_config, create_users
 from tests.support.broker import BrokerProcess
 from tests.support.clients import confluent_create_topic
 
@@ -157,3 +159,28 @@ def test_the_nav_links_brokers_for_operators(
     operator_client: Client, cluster: BrokerProcess
 ) -> None:
     assert 'href="/brokers/">Brokers</a>' in operator_client.get("/brokers/").content.decode()
+
+
+@pytest.fixture(scope="module")
+def authorizing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerProcess]:
+    broker = authorizing_broker(tmp_path_factory.mktemp("brokers-page-authz"))
+    create_users(broker, "reader")
+    yield broker
+    broker.stop()
+
+
+def test_a_login_without_describe_on_the_cluster_sees_kafkas_refusal(
+    operator_client: Client, settings: SettingsWrapper, authorizing: BrokerProcess
+) -> None:
+    settings.HEADWATER_BOOTSTRAP_SERVERS = authorizing.bootstrap
+    settings.HEADWATER_KAFKA_CLIENT_CONFIG = client_config(authorizing, "reader")
+    response = operator_client.get("/brokers/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "DescribeLogDirs: CLUSTER_AUTHORIZATION_FAILED" in page
+    assert 'data-broker="1"' in page  # the broker is still listed
+
+    settings.HEADWATER_KAFKA_CLIENT_CONFIG = client_config(authorizing, "admin")
+    page = operator_client.get("/brokers/").content.decode()
+    assert "CLUSTER_AUTHORIZATION_FAILED" not in page
+    assert f'data-log-dir="{authorizing.log_dir.absolute()}"' in page
