@@ -53,7 +53,10 @@ def broker_detail(request: HttpRequest, broker_id: int) -> HttpResponse:
         context["cluster_error"] = str(exc)
         return render(request, "console/broker_detail.html", context)
     names = [c.name for c in detail.dynamic]
-    form = BrokerConfigForm(request.POST or None, names=names)
+    chosen = request.GET.get("name", "")  # a config's "change" link picks it in the form
+    form = BrokerConfigForm(
+        request.POST or None, names=names, initial={"name": chosen} if chosen in names else {}
+    )
     if request.method == "POST" and form.is_valid():
         set, delete = form.changes()
         try:

@@ -74,7 +74,9 @@ def test_a_dynamic_config_edit_reaches_the_broker_and_is_audited(
     text = page.content.decode()
     assert 'data-config="log.retention.ms" data-source="DEFAULT_CONFIG"' in text
     assert 'data-config="log.dirs"' in text  # read-only ones are listed, not offered
-    assert "read-only" in text and "editable" in text
+    assert "read-only" in text and 'href="?name=log.retention.ms#id_name"' in text
+    picked = operator_client.get("/brokers/1/?name=log.retention.ms").content.decode()
+    assert '<option value="log.retention.ms" selected>' in picked
 
     response = operator_client.post("/brokers/1/", {"name": "log.retention.ms", "value": "7200000"})
     assert response.status_code == 302
