@@ -96,25 +96,3 @@ def broker_get(*, actor: Actor, broker_id: int) -> BrokerDetail:
         is_controller=broker_id == cluster.controller_id,
         configs=tuple(cluster_admin.describe_broker_configs(broker_id=broker_id)),
     )
-
-
-def topic_partition_sizes(*, actor: Actor, topic: str) -> dict[int, int] | None:
-    """Operators: partition -> bytes on disk of ``topic`` (its leaders' and followers'
-    largest copy); None for anyone else or when the cluster does not say."""
-    try:
-        authorize(actor=actor, action=Action.CLUSTER_VIEW)
-        cluster = cluster_admin.describe_cluster()
-        answers = cluster_admin.describe_log_dirs(
-            [b.broker_id for b in cluster.brokers], topics=[topic]
-        )
-    except (NotFound, cluster_admin.BrokerAdminError):
-        return None
-    sizes: dict[int, int] = {}
-    for log_dirs in answers.values():
-        if isinstance(log_dirs, cluster_admin.BrokerAdminError):
-            continue
-        for log_dir in log_dirs:
-            for p in log_dir.partitions:
-                if p.topic == topic:
-                    sizes[p.partition] = max(sizes.get(p.partition, 0), p.size_bytes)
-    return sizes
