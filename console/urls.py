@@ -11,6 +11,7 @@ from console import views
 from console.api.app import api
 from console.views import accounts as account_views
 from console.views import audit as audit_views
+from console.views import brokers as broker_views
 from console.views import groups as group_views
 from console.views import messages as message_views
 from console.views import plans as plan_views
@@ -100,6 +101,9 @@ urlpatterns = [
         message_views.message_produce,
         name="message-produce",
     ),
+    # brokers and cluster (issue 11)
+    path("brokers/", broker_views.broker_list, name="broker-list"),
+    path("brokers/<int:broker_id>/", broker_views.broker_detail, name="broker-detail"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -19,6 +19,7 @@ from broker.handlers import (
     describe_cluster,
     describe_configs,
     describe_groups,
+    describe_log_dirs,
     describe_user_scram_credentials,
     fetch,
     find_coordinator,
@@ -78,6 +79,7 @@ REGISTRY = HandlerRegistry(
         describe_cluster.handle,
         consumer_group_heartbeat.handle,
         consumer_group_describe.handle,
+        describe_log_dirs.handle,
     ]
 )
 

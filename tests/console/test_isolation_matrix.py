@@ -331,6 +331,13 @@ ENDPOINTS: list[Endpoint] = [
              shows=_offers("/topics/{topic}/messages/produce/", Action.MESSAGE_PRODUCE)),
     Endpoint("message-produce", "POST", "/topics/{topic}/messages/produce/",
              Action.MESSAGE_PRODUCE, {"value": "matrix-{uid}"}, audit="message.produce"),
+    # brokers (issue 11): operators only; the POST resets (DELETE) a config the shared
+    # broker never sets, so it changes nothing other tests could see
+    Endpoint("broker-list", "GET", "/brokers/", Action.CLUSTER_VIEW),
+    Endpoint("broker-detail", "GET", "/brokers/1/", Action.CLUSTER_VIEW),
+    Endpoint("broker-configs", "POST", "/brokers/1/", Action.CLUSTER_VIEW,
+             {"name": "log.cleaner.min.cleanable.ratio", "reset": "on"},
+             audit="broker.alter_configs"),
 ]  # fmt: skip
 
 # URL patterns (routes of console.urls) no row covers, and why.
