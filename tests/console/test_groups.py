@@ -24,6 +24,7 @@ from console.services.groups import (
     reset_partitions,
     reset_plan,
 )
+from tests.support import consumers
 from tests.support.broker import BrokerProcess
 from tests.support.console import create_topic
 from tests.support.consumers import GroupMember, committed, produce_aged
@@ -72,9 +73,7 @@ def member(setup: Setup) -> Iterator[GroupMember]:
 @pytest.fixture
 def idle_group(setup: Setup) -> Setup:
     """The acme group with offsets 3 and 1 committed and no members (state Empty)."""
-    consumer = GroupMember(setup.bootstrap, setup.group, setup.topic)
-    consumer.commit({0: 3, 1: 1})
-    consumer.close()
+    consumers.idle_group(setup.bootstrap, setup.group, setup.topic, {0: 3, 1: 1})
     return setup
 
 

@@ -63,6 +63,14 @@ class GroupMember:
         self.consumer.close()
 
 
+def idle_group(bootstrap: str, group: str, topic: str, offsets: dict[int, int]) -> None:
+    """Leave ``group`` with ``offsets`` committed on ``topic`` and no members (state Empty),
+    as a consumer that joined, committed and left does."""
+    consumer = GroupMember(bootstrap, group, topic)
+    consumer.commit(offsets)
+    consumer.close()
+
+
 def read_back(bootstrap: str, topic: str, partition: int, offset: int) -> Any:
     """The record at ``topic``-``partition``@``offset``, read by a real consumer."""
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"t-{uuid.uuid4().hex}",

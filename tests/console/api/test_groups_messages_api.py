@@ -21,6 +21,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from console.models import AuditEvent
 from tests.console.api.conftest import Api, error_of
+from tests.support import consumers
 from tests.support.broker import BrokerProcess
 from tests.support.console import create_topic
 from tests.support.consumers import GroupMember, committed, produce_aged, read_back
@@ -78,9 +79,7 @@ def member(world: World) -> Iterator[GroupMember]:
 @pytest.fixture
 def idle_group(world: World) -> World:
     """Acme's group with offsets 3 and 1 committed and no members (state Empty)."""
-    consumer = GroupMember(world.bootstrap, world.group, world.topic)
-    consumer.commit({0: 3, 1: 1})
-    consumer.close()
+    consumers.idle_group(world.bootstrap, world.group, world.topic, {0: 3, 1: 1})
     return world
 
 
